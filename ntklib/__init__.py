@@ -1,0 +1,1 @@
+"""ntklib: the helper package of the ntk-notebooks."""

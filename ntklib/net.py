@@ -1,0 +1,173 @@
+"""The notes' one-hidden-layer network (MATH.md section 3; notebooks/03).
+
+    f(w, x) = (1/sqrt(m)) * sum_i b_i * sigma(a_i . x),    w = (A, b),
+
+with `A` of shape (m, d) and `b` of shape (m,), all entries i.i.d. N(0, 1) at initialisation
+(the NTK parameterization). The "standard" parameterization drops the 1/sqrt(m) and draws
+`b ~ N(0, 1/m)` instead; it is kept as the comparison that shows why the factor matters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from . import _validate as v
+
+PARAMETERIZATIONS = ("ntk", "standard")
+
+
+class Activation(NamedTuple):
+    """An activation `sigma` with its derivative `sigma'` (both elementwise)."""
+
+    name: str
+    fn: Callable[[Array], Array]
+    deriv: Callable[[Array], Array]
+
+
+def _relu(z: Array) -> Array:
+    return jnp.maximum(z, 0)
+
+
+def _relu_deriv(z: Array) -> Array:
+    # sigma'(0) = 0, as jax.grad of relu gives; inputs of measure zero in practice.
+    return (z > 0).astype(z.dtype)
+
+
+def _erf_deriv(z: Array) -> Array:
+    return (2.0 / math.sqrt(math.pi)) * jnp.exp(-z * z)
+
+
+def _tanh_deriv(z: Array) -> Array:
+    return 1.0 - jnp.tanh(z) ** 2
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": Activation("relu", _relu, _relu_deriv),
+    "erf": Activation("erf", jax.scipy.special.erf, _erf_deriv),
+    "tanh": Activation("tanh", jnp.tanh, _tanh_deriv),
+}
+
+
+def activation(name: str) -> Activation:
+    """The activation called `name` ('relu', 'erf' or 'tanh'), with its derivative."""
+    return ACTIVATIONS[v.choice(name, "activation", ACTIVATIONS)]
+
+
+class Params(NamedTuple):
+    """Weights `w = (A, b)` of the network: `A` shape (m, d), `b` shape (m,).
+
+    A NamedTuple, hence a jax pytree: `jax.grad`, `jax.tree_util` and `lax.scan` see the
+    two arrays as leaves.
+    """
+
+    A: Array
+    b: Array
+
+    @property
+    def m(self) -> int:
+        """Width: the number of hidden neurons."""
+        return int(self.A.shape[0])
+
+    @property
+    def d(self) -> int:
+        """Input dimension."""
+        return int(self.A.shape[1])
+
+    @property
+    def size(self) -> int:
+        """Number of parameters P = m (d + 1)."""
+        return self.m * (self.d + 1)
+
+    def __repr__(self) -> str:
+        return (f"Params(m={self.m}, d={self.d}, P={self.size}, dtype={self.A.dtype}: "
+                f"A {tuple(self.A.shape)}, b {tuple(self.b.shape)})")
+
+
+def check_params(params: Any, name: str = "params") -> Params:
+    """`params` as a `Params` with consistent shapes, or a ValueError/TypeError."""
+    if not isinstance(params, Params):
+        raise TypeError(f"{name} must be ntklib.net.Params(A, b), got {type(params).__name__}")
+    A = v.matrix(params.A, f"{name}.A")
+    b = v.vector(params.b, f"{name}.b", size=A.shape[0])
+    return Params(A, b)
+
+
+def _check_key(key: Any) -> Array:
+    if isinstance(key, Array) and (
+        jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+        or (key.dtype == jnp.uint32 and key.shape == (2,))
+    ):
+        return key
+    raise TypeError(f"key must be a jax.random key (jax.random.key(seed)), got "
+                    f"{v._describe(key)}")
+
+
+def output_scale(m: int, parameterization: str = "ntk") -> float:
+    """The factor in front of the sum: 1/sqrt(m) ('ntk') or 1 ('standard')."""
+    m = v.positive_int(m, "m")
+    v.choice(parameterization, "parameterization", PARAMETERIZATIONS)
+    return 1.0 / math.sqrt(m) if parameterization == "ntk" else 1.0
+
+
+def init(key: Array, d: int, m: int, parameterization: str = "ntk", *,
+         dtype: Any = None) -> Params:
+    """Draw initial weights.
+
+    Args:
+      key: a `jax.random` key; the only source of randomness.
+      d: input dimension (>= 1).  m: width (>= 1).
+      parameterization: 'ntk' (A, b ~ N(0, 1)) or 'standard' (A ~ N(0, 1), b ~ N(0, 1/m)).
+      dtype: float dtype of the weights; default jax's default float.
+    Returns:
+      `Params(A=(m, d), b=(m,))`.
+    """
+    key = _check_key(key)
+    d = v.positive_int(d, "d")
+    m = v.positive_int(m, "m")
+    v.choice(parameterization, "parameterization", PARAMETERIZATIONS)
+    dtype = jnp.result_type(float) if dtype is None else dtype
+    ka, kb = jax.random.split(key)
+    A = jax.random.normal(ka, (m, d), dtype)
+    b = jax.random.normal(kb, (m,), dtype)
+    if parameterization == "standard":
+        b = b / math.sqrt(m)
+    return Params(A, b)
+
+
+def apply(params: Params, X: Array, *, activation: str = "relu",
+          parameterization: str = "ntk") -> Array:
+    """Network output f(w, X) = scale * sigma(X A^T) b, scale = 1/sqrt(m) for 'ntk'.
+
+    Usable inside `jax.jit` / `jax.grad` (the finiteness checks skip tracers).
+
+    Args:
+      params: `Params(A=(m, d), b=(m,))`.
+      X: inputs, shape (n, d).
+    Returns:
+      outputs, shape (n,).
+    """
+    params = check_params(params)
+    X = v.matrix(X, "X", cols=params.d)
+    act = globals()["activation"](activation)
+    scale = output_scale(params.m, parameterization)
+    return scale * (act.fn(X @ params.A.T) @ params.b)
+
+
+def embed(X: Array, constant: float = 1.0) -> Array:
+    """Append a constant coordinate: x -> (x, constant), shape (n, d) -> (n, d + 1).
+
+    The notes' network has no biases; the weight on this coordinate plays the bias, and the
+    model stays exactly the notes' model (MATH.md, "Inputs"). Without it a relu network on
+    raw 1-D data can only draw two half-lines through the origin.
+    """
+    X = v.matrix(X, "X")
+    c = float(constant)
+    if not math.isfinite(c) or c == 0:
+        raise ValueError(f"constant must be a finite non-zero number, got {constant!r}")
+    return jnp.concatenate([X, jnp.full((X.shape[0], 1), c, X.dtype)], axis=1)

@@ -1,0 +1,137 @@
+"""ntklib.net: the notes' network, its parameterizations, activations and input embedding."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ntklib import net
+
+ACTS = sorted(net.ACTIVATIONS)
+
+
+def _X(key, n=7, d=3, dtype=jnp.float64):
+    return jax.random.normal(key, (n, d), dtype)
+
+
+@pytest.mark.parametrize("parameterization", net.PARAMETERIZATIONS)
+def test_apply_matches_the_sum_over_neurons(key, parameterization):
+    """f(w, x) = s * sum_i b_i sigma(a_i . x), written as an explicit loop in numpy."""
+    k1, k2 = jax.random.split(key)
+    params = net.init(k1, 3, 5, parameterization)
+    X = np.asarray(_X(k2))
+    A, b = np.asarray(params.A), np.asarray(params.b)
+    s = 1 / math.sqrt(5) if parameterization == "ntk" else 1.0
+    expected = [s * sum(b[i] * max(A[i] @ x, 0.0) for i in range(5)) for x in X]
+    np.testing.assert_allclose(net.apply(params, X, parameterization=parameterization),
+                               expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ACTS)
+def test_activation_derivatives_match_autodiff(name):
+    act = net.activation(name)
+    z = jnp.linspace(-3.0, 3.0, 61) + 0.013  # avoid relu's kink at 0
+    np.testing.assert_allclose(act.deriv(z), jax.vmap(jax.grad(act.fn))(z), rtol=1e-12,
+                               atol=1e-14)
+
+
+def test_init_statistics(key):
+    """NTK: A, b ~ N(0, 1); standard: b ~ N(0, 1/m). Large m, so the sample moments are tight."""
+    m = 200_000
+    ntk = net.init(key, 2, m)
+    std = net.init(key, 2, m, "standard")
+    assert abs(float(jnp.var(ntk.A)) - 1) < 0.01
+    assert abs(float(jnp.var(ntk.b)) - 1) < 0.01
+    assert abs(float(jnp.var(std.b)) * m - 1) < 0.01
+    np.testing.assert_array_equal(std.A, ntk.A)  # same key, same A
+
+
+def test_init_is_reproducible_and_key_dependent(key):
+    a = net.init(key, 3, 4)
+    b = net.init(key, 3, 4)
+    c = net.init(jax.random.key(1), 3, 4)
+    np.testing.assert_array_equal(a.A, b.A)
+    assert not np.allclose(a.A, c.A)
+
+
+def test_output_variance_is_flat_in_m_only_with_the_scale(key):
+    """MATH.md 3: Var f(w0, x) = E[sigma(a.x)^2] = |x|^2 / 2 for relu, whatever m;
+    the same weights without 1/sqrt(m) give variance m |x|^2 / 2."""
+    x = jnp.array([[0.6, 0.8]])  # |x| = 1
+    for m in (4, 64):
+        keys = jax.random.split(key, 4000)
+        ps = jax.vmap(lambda k: net.init(k, 2, m))(keys)
+        f = jax.vmap(lambda p: net.apply(net.Params(p.A, p.b), x)[0])(ps)
+        raw = f * math.sqrt(m)  # the notes' unscaled sum with N(0, 1) weights
+        assert abs(float(jnp.var(f)) - 0.5) < 0.06, m
+        assert abs(float(jnp.var(raw)) / m - 0.5) < 0.06, m
+
+
+def test_params_is_a_pytree_with_a_readable_repr(key):
+    p = net.init(key, 3, 4)
+    assert len(jax.tree_util.tree_leaves(p)) == 2
+    assert (p.m, p.d, p.size) == (4, 3, 16)
+    assert repr(p) == "Params(m=4, d=3, P=16, dtype=float64: A (4, 3), b (4,))"
+
+
+def test_apply_works_under_jit_and_grad(key):
+    p = net.init(key, 3, 4)
+    X = _X(key)
+    np.testing.assert_allclose(jax.jit(net.apply)(p, X), net.apply(p, X), rtol=1e-14)
+    g = jax.grad(lambda q: net.apply(q, X).sum())(p)
+    assert g.A.shape == (4, 3) and g.b.shape == (4,)
+
+
+def test_dtype_is_kept(key):
+    p = net.init(key, 3, 4, dtype=jnp.float32)
+    assert p.A.dtype == jnp.float32
+    assert net.apply(p, _X(key, dtype=jnp.float32)).dtype == jnp.float32
+
+
+@given(st.floats(-5, 5).filter(lambda c: abs(c) > 1e-3), st.integers(1, 4))
+def test_embed_appends_the_constant(c, d):
+    X = jnp.arange(2.0 * d).reshape(2, d)
+    E = net.embed(X, c)
+    assert E.shape == (2, d + 1)
+    np.testing.assert_array_equal(E[:, :d], X)
+    np.testing.assert_array_equal(E[:, d], c)
+
+
+def test_bias_free_relu_is_homogeneous_and_the_constant_repairs_it(key):
+    """MATH.md "Inputs": without a constant coordinate f(c x) = c f(x) for c > 0 (two
+    half-lines through the origin in 1-D); with it the network is not homogeneous."""
+    p1 = net.init(key, 1, 50)
+    x = jnp.array([[0.7], [-1.3]])
+    np.testing.assert_allclose(net.apply(p1, 3 * x), 3 * net.apply(p1, x), rtol=1e-12)
+    p2 = net.init(key, 2, 50)
+    assert not np.allclose(net.apply(p2, net.embed(3 * x)), 3 * net.apply(p2, net.embed(x)))
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda p: net.init(jax.random.key(0), 3, 0), "m must be an integer >= 1"),
+        (lambda p: net.init(jax.random.key(0), 0, 3), "d must be"),
+        (lambda p: net.init(jax.random.key(0), 3, 2.5), "m must be an integer"),
+        (lambda p: net.init(jax.random.key(0), 3, True), "m must be an integer"),
+        (lambda p: net.init(0, 3, 4), "key must be a jax.random key"),
+        (lambda p: net.init(jax.random.key(0), 3, 4, "mean-field"), "parameterization"),
+        (lambda p: net.apply(p, jnp.ones((2, 4))), "X must have 3 columns"),
+        (lambda p: net.apply(p, jnp.ones(3)), r"X\[:, None\]"),
+        (lambda p: net.apply(p, jnp.full((2, 3), jnp.nan)), "X must be finite"),
+        (lambda p: net.apply(p, jnp.ones((2, 3)), activation="gelu"), "activation"),
+        (lambda p: net.apply(p, jnp.ones((2, 3)), parameterization="x"), "parameterization"),
+        (lambda p: net.apply((p.A, p.b), jnp.ones((2, 3))), "params must be"),
+        (lambda p: net.apply(net.Params(p.A, p.b[:2]), jnp.ones((2, 3))), "params.b"),
+        (lambda p: net.embed(jnp.ones((2, 1)), 0.0), "constant"),
+        (lambda p: net.apply(p, "abc"), "X must be a numeric array"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_message_naming_the_argument(key, call, match):
+    p = net.init(key, 3, 4)
+    with pytest.raises((ValueError, TypeError), match=match):
+        call(p)
