@@ -2,6 +2,8 @@
 
 import os
 
+os.environ.setdefault("MPLBACKEND", "Agg")  # no display in tests; set before matplotlib loads
+
 import jax
 import pytest
 from hypothesis import settings

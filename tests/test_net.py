@@ -64,7 +64,7 @@ def test_output_variance_is_flat_in_m_only_with_the_scale(key):
     x = jnp.array([[0.6, 0.8]])  # |x| = 1
     for m in (4, 64):
         keys = jax.random.split(key, 4000)
-        ps = jax.vmap(lambda k: net.init(k, 2, m))(keys)
+        ps = jax.vmap(lambda k, m=m: net.init(k, 2, m))(keys)
         f = jax.vmap(lambda p: net.apply(net.Params(p.A, p.b), x)[0])(ps)
         raw = f * math.sqrt(m)  # the notes' unscaled sum with N(0, 1) weights
         assert abs(float(jnp.var(f)) - 0.5) < 0.06, m
