@@ -67,8 +67,7 @@ def matrix(value: Any, name: str, *, cols: int | None = None, min_rows: int = 1,
     if arr.shape[1] < 1:
         raise ValueError(f"{name} must have at least one column, got shape {tuple(arr.shape)}")
     if cols is not None and arr.shape[1] != cols:
-        raise ValueError(f"{name} must have {cols} columns (input dimension d = {cols}), "
-                         f"got shape {tuple(arr.shape)}")
+        raise ValueError(f"{name} must have {cols} columns, got shape {tuple(arr.shape)}")
     if finite:
         _check_finite(arr, name)
     return arr
@@ -138,13 +137,13 @@ def choice(value: Any, name: str, allowed: Iterable[str]) -> str:
     return value
 
 
-def times(value: Any, name: str = "t") -> Array:
-    """A scalar or 1-D array of times >= 0, as a float array of shape () or (T,)."""
+def times(value: Any, name: str = "t", *, allow_inf: bool = False) -> Array:
+    """A scalar or 1-D array of times >= 0 (and +inf with allow_inf), shape () or (T,)."""
     arr = _as_float_array(value, name)
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a number or a 1-D array of times, got shape "
                          f"{tuple(arr.shape)}")
-    _check_finite(arr, name)
+    _check_finite(jnp.where(jnp.isposinf(arr), 0, arr) if allow_inf else arr, name)
     if not is_traced(arr) and bool(jnp.any(arr < 0)):
         raise ValueError(f"{name} must be >= 0, got minimum {float(jnp.min(arr))!r}")
     return arr

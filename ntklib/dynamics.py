@@ -1,0 +1,260 @@
+"""Training dynamics of a kernel model in closed form (MATH.md section 6; notebooks/06).
+
+In the lazy regime the residual `U = f(w, X) - y` on the training set obeys
+
+    dU/dt = -K U,        U(t) = exp(-K t) U(0) = V exp(-Lambda t) V^T U(0),
+
+with `K = V Lambda V^T` the (fixed) NTK Gram matrix of the training inputs. Discrete gradient
+descent with learning rate `eta` gives `U_k = (I - eta K)^k U_0`, and predictions at test
+points `X*` follow `f_t(X*) = f_0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f_0(X) - y)`.
+
+Convention: the loss is `L = 1/2 * sum_j (f(w, x_j) - y_j)^2` (a sum, no 1/n), so `t` is
+plain gradient-flow time `t = eta * k` and no factor appears in `dU/dt = -K U`.
+`neural_tangents.predict.gradient_descent_mse(K, y, learning_rate=lr)` uses the mean loss
+`1/2 * mean((f - y)^2)` and measures time in steps: its time `t` is our time `lr * t / n`
+(equivalently, its predictions equal ours for the kernel `K / n` at time `lr * t`).
+
+The eigendecomposition (`O(n^3)`) is done once, by `gradient_flow` or `flow_predictor`; the
+objects they return evaluate any time `t` with one `O(T n^2)` product, cheap enough for a
+slider. All functions accept any symmetric positive semi-definite Gram matrix (an empirical
+or infinite-width NTK, or `Phi Phi^T` of a linear model); negative eigenvalues from round-off
+are set to 0.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+from . import _validate as v
+
+
+@jax.jit
+def _eigh_descending(K: Array) -> tuple[Array, Array]:
+    lam, V = jnp.linalg.eigh(K)
+    return lam[::-1], V[:, ::-1]
+
+
+def _decompose(K: Array, name: str) -> tuple[Array, Array]:
+    """Eigenpairs of a validated symmetric K, eigenvalues descending and clipped at 0.
+
+    Refuses K whose most negative eigenvalue is more than sqrt(eps) * max|lambda|: that is not
+    round-off of a positive semi-definite matrix.
+    """
+    lam, V = _eigh_descending(K)
+    if not v.is_traced(lam):
+        scale = float(jnp.max(jnp.abs(lam)))
+        lam_min = float(lam[-1])
+        tol = math.sqrt(float(jnp.finfo(lam.dtype).eps))
+        if lam_min < -tol * scale:
+            raise ValueError(f"{name} must be positive semi-definite, got smallest eigenvalue "
+                             f"{lam_min:.4g} (largest |eigenvalue| {scale:.4g})")
+    return jnp.maximum(lam, 0), V
+
+
+def _kernel_and_residual(K: Any, U0: Any, K_name: str = "K",
+                         U0_name: str = "U0") -> tuple[Array, Array]:
+    K = v.square(K, K_name, symmetric=True)
+    U0 = v.vector(U0, U0_name, size=K.shape[0])
+    dtype = jnp.result_type(K, U0)
+    return K.astype(dtype), U0.astype(dtype)
+
+
+def spectrum(K: Array) -> Array:
+    """Eigenvalues of a symmetric positive semi-definite kernel matrix, largest first.
+
+    Args:
+      K: Gram matrix, shape (n, n).
+    Returns:
+      eigenvalues `lambda_1 >= ... >= lambda_n >= 0`, shape (n,) (round-off negatives set to 0).
+    """
+    K = v.square(K, "K", symmetric=True)
+    return _decompose(K, "K")[0]
+
+
+def max_stable_learning_rate(K: Array) -> float:
+    """The stability bound `2 / lambda_max` of gradient descent with kernel `K`.
+
+    `U_k = (I - eta K)^k U_0` shrinks along every eigenvector only if `|1 - eta lambda_i| < 1`,
+    i.e. `eta < 2 / lambda_max`. Any Gram matrix works: for a linear model `Phi Phi^T` has the
+    same nonzero spectrum as `Phi^T Phi`, so this is also the bound for gradient descent on w.
+
+    Args:
+      K: Gram matrix, shape (n, n).
+    Returns:
+      `2 / lambda_max` (`inf` for the zero matrix).
+    """
+    lam_max = float(spectrum(K)[0])
+    return 2.0 / lam_max if lam_max > 0 else math.inf
+
+
+@jax.jit
+def _flow_modes(lam: Array, coeffs: Array, t: Array) -> Array:
+    return coeffs * jnp.exp(-t[..., None] * lam)
+
+
+@jax.jit
+def _flow(lam: Array, V: Array, coeffs: Array, t: Array) -> Array:
+    return _flow_modes(lam, coeffs, t) @ V.T
+
+
+class GradientFlow(NamedTuple):
+    """The solution `U(t) = V exp(-Lambda t) V^T U(0)` of `dU/dt = -K U`, ready to evaluate.
+
+    Built by `gradient_flow(K, U0)`. `flow(t)` gives the residual at time `t` (a number, or a
+    1-D array of T times); `flow.modes(t)` gives it in the eigenbasis, where component i is
+    `(v_i . U(0)) exp(-lambda_i t)`.
+    """
+
+    eigvals: Array
+    """Eigenvalues of K, largest first, shape (n,)."""
+    eigvecs: Array
+    """Eigenvectors of K as columns, in the same order, shape (n, n)."""
+    coeffs: Array
+    """The initial residual in the eigenbasis, `V^T U(0)`, shape (n,)."""
+
+    def __call__(self, t: Any) -> Array:
+        """Residual `U(t)`: shape (n,) for a number `t >= 0`, (T, n) for T times."""
+        t = v.times(t, "t").astype(self.eigvals.dtype)
+        return _flow(self.eigvals, self.eigvecs, self.coeffs, t)
+
+    def modes(self, t: Any) -> Array:
+        """`V^T U(t)`: component i decays like `exp(-lambda_i t)`; shape (n,) or (T, n)."""
+        t = v.times(t, "t").astype(self.eigvals.dtype)
+        return _flow_modes(self.eigvals, self.coeffs, t)
+
+    def __repr__(self) -> str:
+        lam = self.eigvals
+        return (f"GradientFlow(n={lam.shape[0]}, dtype={lam.dtype}, "
+                f"lambda_max={float(lam[0]):.4g}, lambda_min={float(lam[-1]):.4g}, "
+                f"|U(0)|={float(jnp.linalg.norm(self.coeffs)):.4g}): "
+                f"U(t) = V exp(-Lambda t) V^T U(0)")
+
+
+def gradient_flow(K: Array, U0: Array) -> GradientFlow:
+    """Gradient flow of the residual under a fixed kernel: `U(t) = exp(-K t) U0`.
+
+    Eigendecomposes K once; the returned object evaluates any t cheaply.
+
+    Args:
+      K: Gram matrix of the training inputs, shape (n, n), symmetric positive semi-definite.
+      U0: initial residual `f(w0, X) - y`, shape (n,).
+    Returns:
+      `GradientFlow`: call it with `t` (number -> (n,), 1-D array of T times -> (T, n)).
+    """
+    K, U0 = _kernel_and_residual(K, U0)
+    lam, V = _decompose(K, "K")
+    return GradientFlow(lam, V, V.T @ U0)
+
+
+@partial(jax.jit, static_argnames="steps")
+def _gd(lam: Array, V: Array, coeffs: Array, eta: Array, steps: int) -> Array:
+    k = jnp.arange(steps + 1)
+    return (jnp.power(1 - eta * lam, k[:, None]) * coeffs) @ V.T
+
+
+def gd_residual(K: Array, U0: Array, *, eta: float, steps: int) -> Array:
+    """Residuals of discrete gradient descent on a fixed kernel: `U_k = (I - eta K)^k U0`.
+
+    Computed as `V (1 - eta Lambda)^k V^T U0` for k = 0..steps. Above the stability bound
+    `eta > 2 / lambda_max` the residual grows like `|1 - eta lambda_max|^k`: the values are
+    returned as they are (that divergence is the lesson). Past the float range they overflow
+    to inf, and to NaN where infinite terms of opposite sign meet; below that they are finite.
+
+    Args:
+      K: Gram matrix, shape (n, n).  U0: initial residual, shape (n,).
+      eta: learning rate, a positive finite number.  steps: number of steps, >= 1.
+    Returns:
+      residuals `U_0, ..., U_steps`, shape (steps + 1, n); row k is at flow time `eta * k`.
+    """
+    K, U0 = _kernel_and_residual(K, U0)
+    eta = v.positive_float(eta, "eta")
+    steps = v.positive_int(steps, "steps")
+    lam, V = _decompose(K, "K")
+    return _gd(lam, V, V.T @ U0, jnp.asarray(eta, lam.dtype), steps)
+
+
+@jax.jit
+def _predict(lam: Array, cutoff: Array, KsV: Array, coeffs: Array, f0_test: Array,
+             t: Array) -> Array:
+    keep = lam > cutoff
+    safe = jnp.where(keep, lam, 1)
+    # K^-1 (I - exp(-K t)) in the eigenbasis: (1 - exp(-lambda t)) / lambda, via expm1 so that
+    # small lambda t loses no digits; 1 / lambda at t = inf.
+    gain = jnp.where(keep, -jnp.expm1(-t[..., None] * safe) / safe, 0)
+    return f0_test - (gain * coeffs) @ KsV.T
+
+
+class Predictor(NamedTuple):
+    """Test predictions `f_t(X*)` of the linearized model trained by gradient flow.
+
+    Built by `flow_predictor`. `predictor(t)` evaluates
+    `f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f0(X) - y)` for a number `t >= 0`
+    (shape (n*,)) or a 1-D array of T times (shape (T, n*)); `t = inf` is allowed and gives
+    kernel regression with the NTK started from `f0`.
+    """
+
+    eigvals: Array
+    """Eigenvalues of K(X, X), largest first, shape (n,)."""
+    cutoff: Array
+    """Eigenvalues at or below this (`n * eps * lambda_max`) count as 0, shape ()."""
+    KsV: Array
+    """`K(X*, X) V`, shape (n*, n)."""
+    coeffs: Array
+    """The initial training residual in the eigenbasis, `V^T (f0(X) - y)`, shape (n,)."""
+    f0_test: Array
+    """Initial predictions `f0(X*)`, shape (n*,)."""
+
+    def __call__(self, t: Any) -> Array:
+        """`f_t(X*)`: shape (n*,) for a number `t` (inf allowed), (T, n*) for T times."""
+        t = v.times(t, "t", allow_inf=True).astype(self.eigvals.dtype)
+        return _predict(self.eigvals, self.cutoff, self.KsV, self.coeffs, self.f0_test, t)
+
+    def __repr__(self) -> str:
+        n_test, n = self.KsV.shape
+        dropped = int(jnp.sum(self.eigvals <= self.cutoff))
+        return (f"Predictor(n_train={n}, n_test={n_test}, dtype={self.eigvals.dtype}, "
+                f"lambda_max={float(self.eigvals[0]):.4g}, zero eigenvalues={dropped}): "
+                f"f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f0(X) - y)")
+
+
+def flow_predictor(K_train: Array, K_test_train: Array, f0_train: Array, f0_test: Array,
+                     y: Array) -> Predictor:
+    """Predictions at test points during gradient flow in the lazy (linearized) regime.
+
+        f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f0(X) - y),   K = K(X, X).
+
+    `K^-1 (I - exp(-K t)) = V diag((1 - exp(-lambda t)) / lambda) V^T` needs no inverse. A
+    direction with eigenvalue 0 (at most `n * eps * lambda_max`, e.g. a duplicated training
+    point) contributes nothing: there `K(X*, X) v = 0` for kernels from one feature map, so
+    the exact term `t K(X*, X) v v^T (f0(X) - y)` vanishes; dropping it keeps `t = inf`
+    finite and gives the pseudo-inverse (minimum-norm) kernel regression. At `X* = X` the
+    prediction is `y + U(t)` with `U` from `gradient_flow`.
+
+    Args:
+      K_train: `K(X, X)`, shape (n, n), symmetric positive semi-definite.
+      K_test_train: `K(X*, X)`, shape (n*, n).
+      f0_train: `f(w0, X)`, shape (n,).  f0_test: `f(w0, X*)`, shape (n*,).
+      y: training targets, shape (n,).
+    Returns:
+      `Predictor`: call it with `t` (number -> (n*,), 1-D array of T times -> (T, n*)).
+    """
+    K, f0_train = _kernel_and_residual(K_train, f0_train, "K_train", "f0_train")
+    n = K.shape[0]
+    y = v.vector(y, "y", size=n)
+    Ks = v.matrix(K_test_train, "K_test_train")
+    if Ks.shape[1] != n:
+        raise ValueError(f"K_test_train must have shape (n*, {n}) to match K_train, got shape "
+                         f"{tuple(Ks.shape)}")
+    f0_test = v.vector(f0_test, "f0_test", size=Ks.shape[0])
+    dtype = jnp.result_type(K, Ks, f0_test, y)
+    lam, V = _decompose(K.astype(dtype), "K_train")
+    cutoff = n * jnp.finfo(dtype).eps * lam[0]
+    return Predictor(lam, cutoff, Ks.astype(dtype) @ V, V.T @ (f0_train - y).astype(dtype),
+                     f0_test.astype(dtype))
+
