@@ -49,8 +49,10 @@ def is_traced(arr: Any) -> bool:
 def _check_finite(arr: Array, name: str) -> None:
     if is_traced(arr):
         return
-    if arr.size and not bool(jnp.all(jnp.isfinite(arr))):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(np.asarray(arr))))
+    # numpy, not jnp: inside a jit trace a jnp reduction of a concrete array is a tracer.
+    finite = np.isfinite(np.asarray(arr))
+    if not finite.all():
+        bad = int(finite.size - np.count_nonzero(finite))
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite entries")
 
 
@@ -99,8 +101,9 @@ def square(value: Any, name: str, *, size: int | None = None, symmetric: bool = 
     if finite:
         _check_finite(arr, name)
     if symmetric and not is_traced(arr):
-        scale = float(jnp.max(jnp.abs(arr))) or 1.0
-        asym = float(jnp.max(jnp.abs(arr - arr.T)))
+        host = np.asarray(arr)
+        scale = float(np.max(np.abs(host))) or 1.0
+        asym = float(np.max(np.abs(host - host.T)))
         tol = 1e-5 if arr.dtype == jnp.float32 else 1e-10
         if asym > tol * scale:
             raise ValueError(f"{name} must be symmetric, got max |K - K^T| = {asym:.3g} "
@@ -143,7 +146,10 @@ def times(value: Any, name: str = "t", *, allow_inf: bool = False) -> Array:
     if arr.ndim > 1:
         raise ValueError(f"{name} must be a number or a 1-D array of times, got shape "
                          f"{tuple(arr.shape)}")
-    _check_finite(jnp.where(jnp.isposinf(arr), 0, arr) if allow_inf else arr, name)
-    if not is_traced(arr) and bool(jnp.any(arr < 0)):
-        raise ValueError(f"{name} must be >= 0, got minimum {float(jnp.min(arr))!r}")
+    if is_traced(arr):
+        return arr
+    host = np.asarray(arr)
+    _check_finite(np.where(np.isposinf(host), 0, host) if allow_inf else host, name)
+    if np.any(host < 0):
+        raise ValueError(f"{name} must be >= 0, got minimum {float(np.min(host))!r}")
     return arr

@@ -98,7 +98,8 @@ def check_params(params: Any, name: str = "params") -> Params:
     return Params(A, b)
 
 
-def _check_key(key: Any) -> Array:
+def check_key(key: Any) -> Array:
+    """`key` if it is a jax.random key (new-style or raw uint32[2]), else a TypeError."""
     if isinstance(key, Array) and (
         jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
         or (key.dtype == jnp.uint32 and key.shape == (2,))
@@ -127,7 +128,7 @@ def init(key: Array, d: int, m: int, parameterization: str = "ntk", *,
     Returns:
       `Params(A=(m, d), b=(m,))`.
     """
-    key = _check_key(key)
+    key = check_key(key)
     d = v.positive_int(d, "d")
     m = v.positive_int(m, "m")
     v.choice(parameterization, "parameterization", PARAMETERIZATIONS)

@@ -135,3 +135,12 @@ def test_bad_input_is_rejected_with_a_message_naming_the_argument(key, call, mat
     p = net.init(key, 3, 4)
     with pytest.raises((ValueError, TypeError), match=match):
         call(p)
+
+
+def test_apply_under_jit_with_a_closed_over_concrete_array(key):
+    """Validation must not turn a concrete array captured by a jitted closure into a tracer
+    error (autodiff_ntk differentiates such closures)."""
+    p = net.init(key, 3, 4)
+    X = _X(key)
+    f = jax.jit(lambda A, X: net.apply(net.Params(A, p.b), X))
+    np.testing.assert_allclose(f(p.A, X), net.apply(p, X), rtol=1e-14)
