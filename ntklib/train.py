@@ -1,0 +1,368 @@
+"""Full-batch gradient descent and its trajectory (MATH.md sections 3 and 6; notebooks 03, 04, 06).
+
+    L(w) = 1/2 * sum_j (f(w, x_j) - y_j)^2,        w_{k+1} = w_k - eta * grad L(w_k),
+    grad L(w) = sum_j (f(w, x_j) - y_j) grad_w f(w, x_j)      (sum, not mean: no 1/n),
+
+recorded against step k and gradient-flow time t = eta * k. Above eta = 2/lambda_max the
+kernel picture predicts divergence, yet a wide network may still converge after a loss spike of
+several orders of magnitude (the "catapult", MATH.md "Large learning rates"); so divergence is
+declared only when the loss is non-finite or exceeds `divergence_threshold * (L0 + 1)`.
+
+Compilation: the loop is one `jax.jit` of a nested `lax.scan` whose static arguments are the
+model `f`, `steps` and `record_every`. The learning rate, the weights and the data are traced,
+so a slider that changes `eta` or the targets reruns the compiled loop without recompiling;
+a new width m, number of points n or new `f` object compiles once more.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array, lax
+
+from . import _validate as v
+from . import net
+
+Model = Callable[[Any, Array], Array]
+
+# Generous: a catapult spike of several orders of magnitude must not count as divergence.
+DIVERGENCE_THRESHOLD = 1e10
+
+
+class Trajectory(NamedTuple):
+    """What gradient descent did, step by step.
+
+    Attributes:
+      eta: the learning rate.
+      loss: L(w_k) = 1/2 |f(w_k, X) - y|^2 for k = 0..steps, shape (steps + 1,).
+      record_steps: the steps k at which predictions were stored, shape (R,): 0,
+        record_every, 2 record_every, ... and always the last step.
+      predictions: f(w_k, X_eval) at the recorded steps, shape (R, n_eval).
+      weight_change: ||w_k - w0|| / ||w0|| over all parameters together, shape (steps + 1,)
+        (the absolute ||w_k - w0|| when w0 = 0).
+      params: the final weights (same pytree as w0).
+      diverged: True if the loss became non-finite or exceeded the divergence threshold.
+      diverged_step: the first such step k, else None. From there on loss, weight_change and
+        predictions are NaN (a gap in plots) and `params` is the last finite iterate.
+    """
+
+    eta: float
+    loss: Array
+    record_steps: Array
+    predictions: Array
+    weight_change: Array
+    params: Any
+    diverged: bool
+    diverged_step: int | None
+
+    @property
+    def steps(self) -> int:
+        """Number of gradient-descent steps."""
+        return int(self.loss.shape[0]) - 1
+
+    @property
+    def times(self) -> Array:
+        """Gradient-flow time t = eta * k for k = 0..steps, shape (steps + 1,)."""
+        return self.eta * jnp.arange(self.steps + 1, dtype=self.loss.dtype)
+
+    @property
+    def record_times(self) -> Array:
+        """Gradient-flow time of each recorded prediction, shape (R,)."""
+        return self.eta * self.record_steps.astype(self.loss.dtype)
+
+    def __repr__(self) -> str:
+        head = (f"Trajectory(eta={self.eta:.4g}, steps={self.steps}, "
+                f"t_final={self.eta * self.steps:.4g}, {self.predictions.shape[0]} recorded "
+                f"predictions at {self.predictions.shape[1]} points")
+        loss0 = float(self.loss[0])
+        if not self.diverged:
+            return (f"{head}: loss {loss0:.4g} -> {float(self.loss[-1]):.4g}, weight change "
+                    f"{float(self.weight_change[-1]):.4g})")
+        k = self.diverged_step
+        before = (f"loss {loss0:.4g} -> {float(self.loss[k - 1]):.4g} at step {k - 1}, then"
+                  if k else "loss at step 0 already")
+        return (f"{head}: DIVERGED at step {k} (t={self.eta * k:.4g}): {before} non-finite or "
+                f"above the divergence threshold; loss, weight change and predictions are NaN "
+                f"from step {k} on, params are the last finite iterate)")
+
+
+def _tree_norm(tree: Any) -> Array:
+    return jnp.sqrt(sum(jnp.sum(leaf * leaf) for leaf in jax.tree_util.tree_leaves(tree)))
+
+
+def _record_steps(steps: int, record_every: int) -> np.ndarray:
+    return np.unique(np.append(np.arange(0, steps + 1, record_every), steps))
+
+
+def _descent(value_and_grad: Callable[[Any], tuple[Array, Any]], fe: Callable[[Any], Array],
+             params0: Any, eta: Array, threshold: Array, steps: int,
+             record_every: int) -> tuple[Array, Array, Array, Any]:
+    """The loop shared by every trainer; runs under jit.
+
+    value_and_grad(w) = (L(w), grad L(w)) on the training set, fe(w) = f(w, X_eval).
+
+    Outer scan over blocks of `record_every` steps (one prediction on X_eval per block), inner
+    scan over the steps; then the remaining steps and the last step. Returns
+    (loss (steps+1,), predictions (R, n_eval), weight_change (steps+1,), final params).
+    """
+    limit = threshold * (value_and_grad(params0)[0] + 1)
+
+    def sq_change(w: Any) -> Array:  # ||w - w0||^2; not finite when w is not
+        pairs = zip(jax.tree_util.tree_leaves(w), jax.tree_util.tree_leaves(params0), strict=True)
+        return sum(jnp.sum((a - a0) ** 2) for a, a0 in pairs)
+
+    def ok(alive: Array, loss: Array) -> Array:
+        return alive & jnp.isfinite(loss) & (loss <= limit)
+
+    def step(carry: tuple[Any, Array, Array], _: None) -> tuple[Any, tuple[Array, Array]]:
+        w, alive, change = carry
+        loss, grad = value_and_grad(w)
+        fine = ok(alive, loss)
+        new = jax.tree.map(lambda a, g: a - eta * g, w, grad)
+        new_change = sq_change(new)
+        keep = fine & jnp.isfinite(new_change)  # a non-finite update is never written into w
+        w_next = jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, w)
+        carry = (w_next, keep, jnp.where(keep, new_change, change))
+        return carry, (jnp.where(fine, loss, jnp.nan), change)
+
+    def block(carry: tuple[Any, Array, Array], _: None) -> tuple[Any, Any]:
+        pred = fe(carry[0])
+        carry, out = lax.scan(step, carry, None, length=record_every)
+        return carry, (pred, out)
+
+    n_blocks, rest = divmod(steps, record_every)
+    carry = (params0, jnp.array(True), sq_change(params0))
+    carry, (preds, (loss, wc)) = lax.scan(block, carry, None, length=n_blocks)
+    preds, losses, wcs = [preds, fe(carry[0])[None]], [loss.reshape(-1)], [wc.reshape(-1)]
+    if rest:
+        carry, (loss, wc) = lax.scan(step, carry, None, length=rest)
+        preds.append(fe(carry[0])[None])
+        losses.append(loss)
+        wcs.append(wc)
+    w, alive, change = carry
+    last = value_and_grad(w)[0]
+    losses.append(jnp.where(ok(alive, last), last, jnp.nan)[None])
+    wcs.append(change[None])
+    loss = jnp.concatenate(losses)
+    gone = jnp.isnan(loss)
+    norm0 = _tree_norm(params0)
+    wc = jnp.sqrt(jnp.concatenate(wcs)) / jnp.where(norm0 > 0, norm0, 1)
+    wc = jnp.where(gone, jnp.nan, wc)
+    preds = jnp.concatenate(preds)
+    preds = jnp.where(gone[_record_steps(steps, record_every)][:, None], jnp.nan, preds)
+    return loss, preds, wc, w
+
+
+def _squared_loss(fx: Callable[[Any], Array], y: Array) -> Callable[[Any], tuple[Array, Any]]:
+    """w -> (L(w), grad L(w)) by autodiff, L(w) = 1/2 |fx(w) - y|^2."""
+    return jax.value_and_grad(lambda w: 0.5 * jnp.sum((fx(w) - y) ** 2))
+
+
+@functools.partial(jax.jit, static_argnames=("f", "steps", "record_every"))
+def _descend(f: Model, params0: Any, X: Array, y: Array, X_eval: Array, eta: Array,
+             threshold: Array, steps: int, record_every: int) -> tuple[Array, Array, Array, Any]:
+    for inputs, name in ((X, "X"), (X_eval, "X_eval")):  # shapes are known while tracing
+        shape = jax.eval_shape(f, params0, inputs).shape
+        if shape != (inputs.shape[0],):
+            raise ValueError(f"f(params0, {name}) must have shape ({inputs.shape[0]},), one "
+                             f"output per row of {name}; got shape {shape}")
+    return _descent(_squared_loss(lambda w: f(w, X), y), lambda w: f(w, X_eval), params0, eta,
+                    threshold, steps, record_every)
+
+
+def _check_tree(params: Any, name: str) -> Any:
+    """`params` as a pytree of finite float arrays."""
+    params = jax.tree.map(jnp.asarray, params)
+    leaves = jax.tree_util.tree_leaves(params)
+    if not leaves:
+        raise ValueError(f"{name} must hold at least one array of weights, got {params!r}")
+    for leaf in leaves:
+        if not jnp.issubdtype(leaf.dtype, jnp.floating):
+            raise TypeError(f"{name} must hold float arrays, got a leaf of dtype {leaf.dtype}")
+        if not bool(jnp.all(jnp.isfinite(leaf))):
+            raise ValueError(f"{name} must be finite, got a leaf with NaN or infinite entries")
+    return params
+
+
+def _check_loop(eta: Any, steps: Any, record_every: Any) -> tuple[float, int, int]:
+    """Validated (eta, steps, record_every); record_every None means every step."""
+    eta = v.positive_float(eta, "eta")
+    steps = v.positive_int(steps, "steps")
+    record_every = 1 if record_every is None else v.positive_int(record_every, "record_every")
+    return eta, steps, min(record_every, steps)
+
+
+def _trajectory(eta: float, steps: int, record_every: int,
+                out: tuple[Array, Array, Array, Any]) -> Trajectory:
+    loss, preds, wc, params = out
+    gone = np.isnan(np.asarray(loss))
+    diverged = bool(gone.any())
+    return Trajectory(eta, loss, jnp.asarray(_record_steps(steps, record_every)), preds, wc,
+                      params, diverged, int(gone.argmax()) if diverged else None)
+
+
+def gradient_descent(f: Model, params0: Any, X: Array, y: Array, *, eta: float, steps: int,
+                     record_every: int | None = None, X_eval: Array | None = None,
+                     divergence_threshold: float = DIVERGENCE_THRESHOLD) -> Trajectory:
+    """Full-batch gradient descent w_{k+1} = w_k - eta * grad L(w_k), L = 1/2 sum (f - y)^2.
+
+    Compiled once per (f, shapes, steps, record_every): pass the same `f` object again (not a
+    new lambda) and a new `eta` or new data values reuse the compiled loop.
+
+    Args:
+      f: the model, f(params, X) -> shape (n,), written with jax.numpy.
+      params0: initial weights, any pytree of float arrays (e.g. `net.Params`).
+      X: inputs, shape (n, d).  y: targets, shape (n,).
+      eta: learning rate > 0.  steps: number of updates >= 1.
+      record_every: store f(w_k, X_eval) every this many steps (and at the last step);
+        None means every step.
+      X_eval: points for the recorded predictions, shape (n_eval, d); None means X.
+      divergence_threshold: declare divergence when L(w_k) > divergence_threshold * (L0 + 1)
+        or is non-finite; generous by default so that a catapult spike is not cut off.
+    Returns:
+      a `Trajectory`; see its docstring for shapes.
+    Introduced in notebooks/03; the network and linear versions are `train_network`,
+    `train_linear`, `ntklib.linearize.train_linearized`.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a function f(params, X) -> (n,), got {type(f).__name__}")
+    params0 = _check_tree(params0, "params0")
+    X = v.matrix(X, "X")
+    y = v.vector(y, "y", size=X.shape[0])
+    X_eval = X if X_eval is None else v.matrix(X_eval, "X_eval", cols=X.shape[1])
+    eta, steps, record_every = _check_loop(eta, steps, record_every)
+    threshold = v.positive_float(divergence_threshold, "divergence_threshold")
+    return _trajectory(eta, steps, record_every, _descend(
+        f, params0, X, y, X_eval, eta, threshold, steps=steps, record_every=record_every))
+
+
+@functools.cache
+def network_model(activation: str = "relu", parameterization: str = "ntk") -> Model:
+    """`net.apply` with the activation and parameterization fixed, as a model f(params, X).
+
+    Cached: the same arguments give the same function object, so `gradient_descent`,
+    `linearize.linearize` and jit reuse their compilation.
+
+    Returns:
+      f(params, X) -> shape (n,), with params `Params(A=(m, d), b=(m,))` and X shape (n, d).
+    """
+    net.activation(activation)
+    v.choice(parameterization, "parameterization", net.PARAMETERIZATIONS)
+    return functools.partial(net.apply, activation=activation,
+                             parameterization=parameterization)
+
+
+def _check_network_inputs(params0: Any, X: Any, y: Any, X_eval: Any, activation: str,
+                          parameterization: str) -> tuple[net.Params, Array, Array, Array]:
+    """Validated (params0, X, y, X_eval) for the network of `net`, the data in the dtype of the
+    weights; X_eval None means X."""
+    net.activation(activation)
+    v.choice(parameterization, "parameterization", net.PARAMETERIZATIONS)
+    params0 = net.check_params(params0, "params0")
+    dtype = jnp.result_type(params0.A, params0.b)
+    X = v.matrix(X, "X", cols=params0.d).astype(dtype)
+    y = v.vector(y, "y", size=X.shape[0]).astype(dtype)
+    X_eval = X if X_eval is None else v.matrix(X_eval, "X_eval", cols=params0.d).astype(dtype)
+    return params0, X, y, X_eval
+
+
+def _pre_activations(A: Array, X: Array) -> Array:
+    """A X^T, shape (m, n): entry (i, j) is a_i . x_j.
+
+    This (m, n) layout and, for small d, a sum of d outer products instead of a (m, d) @ (d, n)
+    product make a gradient step about twice as fast on a CPU as autodiff of `net.apply`.
+    """
+    d = X.shape[1]
+    return sum(A[:, k, None] * X[:, k] for k in range(d)) if d <= 4 else A @ X.T
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "parameterization", "steps",
+                                             "record_every"))
+def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta: Array,
+                     activation: str, parameterization: str, steps: int,
+                     record_every: int) -> tuple[Array, Array, Array, Any]:
+    act = net.activation(activation)
+    scale = net.output_scale(params0.m, parameterization)
+
+    def value_and_grad(w: net.Params) -> tuple[Array, net.Params]:
+        # MATH.md section 5: grad_{a_i} f(x) = scale b_i sigma'(a_i . x) x,
+        # grad_{b_i} f(x) = scale sigma(a_i . x); grad L = sum_j U_j grad f(x_j).
+        Z = _pre_activations(w.A, X)
+        S, dS = act.fn(Z), act.deriv(Z)
+        U = scale * (w.b @ S) - y
+        return 0.5 * (U @ U), net.Params(scale * (w.b[:, None] * dS * U) @ X, scale * (S @ U))
+
+    def predict(w: net.Params) -> Array:
+        return scale * (w.b @ act.fn(_pre_activations(w.A, X_eval)))
+
+    return _descent(value_and_grad, predict, params0, eta, DIVERGENCE_THRESHOLD, steps,
+                    record_every)
+
+
+def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps: int,
+                  activation: str = "relu", parameterization: str = "ntk",
+                  record_every: int | None = None, X_eval: Array | None = None) -> Trajectory:
+    """Gradient descent on the network f(w, x) = (1/sqrt(m)) sum_i b_i sigma(a_i . x) of `net`.
+
+    The same iteration as `gradient_descent(network_model(activation, parameterization), ...)`,
+    with the gradient written in closed form (MATH.md section 5) for speed. It runs in the
+    dtype of `params0` (float32 weights: float32 throughout).
+
+    Args:
+      params0: `Params(A=(m, d), b=(m,))`, e.g. from `net.init`.
+      X: inputs, shape (n, d) (embed 1-D data with `net.embed`).  y: targets, shape (n,).
+      eta: learning rate > 0.  steps: number of updates >= 1.
+      activation, parameterization: as in `net.apply`.
+      record_every: store predictions every this many steps; None means every step.
+      X_eval: points for the recorded predictions, shape (n_eval, d); None means X.
+    Returns:
+      a `Trajectory` whose `params` are `Params`.
+    Introduced in notebooks/03; lazy training shows in `weight_change` ~ 1/sqrt(m).
+    """
+    params0, X, y, X_eval = _check_network_inputs(params0, X, y, X_eval, activation,
+                                                  parameterization)
+    eta, steps, record_every = _check_loop(eta, steps, record_every)
+    return _trajectory(eta, steps, record_every, _descend_network(
+        params0, X, y, X_eval, eta, activation=activation, parameterization=parameterization,
+        steps=steps, record_every=record_every))
+
+
+def _linear_model(w: Array, Phi: Array) -> Array:
+    return Phi @ w
+
+
+def train_linear(Phi: Array, y: Array, w0: Array | None = None, *, eta: float, steps: int,
+                 record_every: int | None = None, Phi_eval: Array | None = None) -> Trajectory:
+    """Gradient descent on a model linear in its weights, f(w) = Phi w (MATH.md section 1).
+
+    grad L = sum_j (f_j - y_j) phi(x_j) = Phi^T U, so U_{k+1} = (I - eta Phi Phi^T) U_k:
+    it converges for eta < 2 / lambda_max(Phi Phi^T).
+
+    Args:
+      Phi: features phi(x_j) as rows, shape (n, D).  y: targets, shape (n,).
+      w0: initial weights, shape (D,); None means zeros.
+      eta: learning rate > 0.  steps: number of updates >= 1.
+      record_every: store predictions every this many steps; None means every step.
+      Phi_eval: features of the prediction points, shape (n_eval, D); None means Phi.
+    Returns:
+      a `Trajectory` (its weight_change is the absolute ||w_k|| when w0 = 0).
+    Introduced in notebooks/01 (feature-space regression).
+    """
+    Phi = v.matrix(Phi, "Phi")
+    y = v.vector(y, "y", size=Phi.shape[0])
+    D = Phi.shape[1]
+    w0 = jnp.zeros(D, Phi.dtype) if w0 is None else v.vector(w0, "w0")
+    if w0.shape != (D,):
+        raise ValueError(f"w0 must have shape ({D},), one weight per column of Phi, got shape "
+                         f"{tuple(w0.shape)}")
+    Phi_eval = Phi if Phi_eval is None else v.matrix(Phi_eval, "Phi_eval", cols=D)
+    eta, steps, record_every = _check_loop(eta, steps, record_every)
+    return _trajectory(eta, steps, record_every, _descend(
+        _linear_model, w0, Phi, y, Phi_eval, eta, DIVERGENCE_THRESHOLD, steps=steps,
+        record_every=record_every))
+
