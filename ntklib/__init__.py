@@ -9,10 +9,11 @@ One module per idea of the lecture notes (data flows one way, top to bottom):
 - `ntk`: empirical and infinite-width Neural Tangent Kernels (notebook 05)
 - `dynamics`: gradient flow exp(-K t) U(0), discrete GD, test predictions (notebook 06)
 - `plots`, `exercises`: the figures' house style and the exercises' self-checks
+- `widgets`: the interactive panels (width m, learning rate eta, ...)
 """
 
-from . import data, dynamics, exercises, features, linearize, net, ntk, plots, train
+from . import data, dynamics, exercises, features, linearize, net, ntk, plots, train, widgets
 
 __version__ = "0.1.0"
 __all__ = ["data", "dynamics", "exercises", "features", "linearize", "net", "ntk", "plots",
-           "train"]
+           "train", "widgets"]
