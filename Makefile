@@ -13,7 +13,7 @@ PYTEST_ARGS  ?=
 # JupyterLab refuses to run as root without --allow-root (containers, CI machines).
 ROOT_FLAG    := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: install lab test lint notebooks bench clean
+.PHONY: install lab test lint notebooks readme clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ notebooks: $(STAMP)
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
 	  $(BIN)/nbstripout --keep-output --keep-count "$$nb"; \
 	done
+
+# Point every Binder badge of README.md at [project.urls] Repository of pyproject.toml.
+readme:
+	$(PYTHON) tools/binder.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build

@@ -22,3 +22,15 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 def key():
     """A fixed jax.random key: every random test input comes from an explicit key."""
     return jax.random.key(0)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The browser test's slider-to-figure latencies, at the end of the report."""
+    import sys
+
+    browser = sys.modules.get("test_browser")
+    lines = browser.latency_report_lines() if browser else []
+    if lines:
+        terminalreporter.section("browser latency (slider change -> new figure in the DOM)")
+        for line in lines:
+            terminalreporter.line(line)

@@ -1,0 +1,60 @@
+"""Binder launch links of the README, all derived from ONE address.
+
+The repository's public address is set in exactly one place: `[project.urls] Repository` in
+pyproject.toml. After changing it, run `make readme` (this script), which rewrites every
+mybinder.org link in README.md to that address; `--check` (run by the tests) fails when a
+link disagrees with it.
+
+    python tools/binder.py           # rewrite README.md's Binder links
+    python tools/binder.py --check   # exit 1 if any link uses another address
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LINK = re.compile(r"https://mybinder\.org/v2/gh/([^/\s)]+)/([^/\s)]+)/([^?\s)]+)\?"
+                  r"urlpath=lab/tree/([^\s)]+)")
+
+
+def repository() -> tuple[str, str]:
+    """(owner, name) from pyproject's [project.urls] Repository (a GitHub address)."""
+    url = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    match = re.fullmatch(r"https://github\.com/([^/\s]+)/([^/\s]+?)/?", url)
+    if not match:
+        raise ValueError(f"[project.urls] Repository must be https://github.com/OWNER/NAME, "
+                         f"got {url!r}")
+    return match.group(1), match.group(2)
+
+
+def launch_url(path: str, ref: str = "main") -> str:
+    """The Binder address that opens `path` (e.g. notebooks/01_x.ipynb) in JupyterLab."""
+    owner, name = repository()
+    return f"https://mybinder.org/v2/gh/{owner}/{name}/{ref}?urlpath=lab/tree/{path}"
+
+
+def rewrite(text: str) -> str:
+    """`text` with every Binder link pointed at the configured repository."""
+    return LINK.sub(lambda m: launch_url(m.group(4), m.group(3)), text)
+
+
+def main(argv: list[str]) -> int:
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    new = rewrite(text)
+    if "--check" in argv:
+        if new != text:
+            print("README.md has Binder links that do not use the address in pyproject.toml; "
+                  "run `make readme`")
+            return 1
+        return 0
+    readme.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
