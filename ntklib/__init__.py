@@ -8,12 +8,12 @@ One module per idea of the lecture notes (data flows one way, top to bottom):
 - `train`, `linearize`: gradient descent on the network and on its Taylor model (03-04)
 - `ntk`: empirical and infinite-width Neural Tangent Kernels (notebook 05)
 - `dynamics`: gradient flow exp(-K t) U(0), discrete GD, test predictions (notebook 06)
-- `plots`, `exercises`: the figures' house style and the exercises' self-checks
-- `widgets`: the interactive panels (width m, learning rate eta, ...)
+- `exercises`: the exercises' self-checks
+- `plots`, `widgets`: the figures' house style and the interactive panels; they import
+  everything else and only notebooks import them: `from ntklib import plots, widgets`
 """
 
-from . import data, dynamics, exercises, features, linearize, net, ntk, plots, train, widgets
+from . import data, dynamics, exercises, features, linearize, net, ntk, train
 
 __version__ = "0.1.0"
-__all__ = ["data", "dynamics", "exercises", "features", "linearize", "net", "ntk", "plots",
-           "train", "widgets"]
+__all__ = ["data", "dynamics", "exercises", "features", "linearize", "net", "ntk", "train"]

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from . import _validate as v
@@ -48,13 +49,16 @@ def _decompose(K: Array, name: str) -> tuple[Array, Array]:
     """
     lam, V = _eigh_descending(K)
     if not v.is_traced(lam):
-        scale = float(jnp.max(jnp.abs(lam)))
-        lam_min = float(lam[-1])
-        tol = math.sqrt(float(jnp.finfo(lam.dtype).eps))
-        if lam_min < -tol * scale:
-            raise ValueError(f"{name} must be positive semi-definite, got smallest eigenvalue "
-                             f"{lam_min:.4g} (largest |eigenvalue| {scale:.4g})")
+        _check_psd(*jax.device_get((lam[-1], jnp.max(jnp.abs(lam)))), lam.dtype, name)
     return jnp.maximum(lam, 0), V
+
+
+def _check_psd(lam_min: Any, scale: Any, dtype: Any, name: str) -> None:
+    lam_min, scale = float(lam_min), float(scale)
+    tol = math.sqrt(float(jnp.finfo(dtype).eps))
+    if lam_min < -tol * scale:
+        raise ValueError(f"{name} must be positive semi-definite, got smallest eigenvalue "
+                         f"{lam_min:.4g} (largest |eigenvalue| {scale:.4g})")
 
 
 def _kernel_and_residual(K: Any, U0: Any, K_name: str = "K",
@@ -253,8 +257,124 @@ def flow_predictor(K_train: Array, K_test_train: Array, f0_train: Array, f0_test
                          f"{tuple(Ks.shape)}")
     f0_test = v.vector(f0_test, "f0_test", size=Ks.shape[0])
     dtype = jnp.result_type(K, Ks, f0_test, y)
-    lam, V = _decompose(K.astype(dtype), "K_train")
-    cutoff = n * jnp.finfo(dtype).eps * lam[0]
-    return Predictor(lam, cutoff, Ks.astype(dtype) @ V, V.T @ (f0_train - y).astype(dtype),
-                     f0_test.astype(dtype))
+    lam, cutoff, KsV, coeffs, lam_min, scale = _predictor_parts(
+        K.astype(dtype), Ks.astype(dtype), f0_train.astype(dtype), y.astype(dtype))
+    if not v.is_traced(lam):
+        _check_psd(*jax.device_get((lam_min, scale)), dtype, "K_train")
+    return Predictor(lam, cutoff, KsV, coeffs, f0_test.astype(dtype))
 
+
+@jax.jit
+def _predictor_parts(K: Array, Ks: Array, f0_train: Array,
+                     y: Array) -> tuple[Array, Array, Array, Array, Array, Array]:
+    # One compiled call (eigh and the products): a time slider's first call pays one dispatch
+    # and one device-to-host transfer (the PSD check), not a dozen.
+    lam, V = _eigh_descending(K)
+    lam0 = jnp.maximum(lam, 0)
+    cutoff = K.shape[0] * jnp.finfo(K.dtype).eps * lam0[0]
+    return lam0, cutoff, Ks @ V, V.T @ (f0_train - y), lam[-1], jnp.max(jnp.abs(lam))
+
+
+
+# ------------------------------------------------ discrete GD at test points, regimes (nb 06)
+
+@partial(jax.jit, static_argnames="steps")
+def _gd_predict(lam: Array, cutoff: Array, KsV: Array, coeffs: Array, f0_test: Array,
+                eta: Array, steps: int) -> Array:
+    keep = lam > cutoff
+    safe = jnp.where(keep, lam, 1)
+    # sum_{j<k} eta (1 - eta lambda)^j = (1 - (1 - eta lambda)^k) / lambda
+    k = jnp.arange(steps + 1)[:, None]
+    gain = jnp.where(keep, (1 - jnp.power(1 - eta * safe, k)) / safe, 0)
+    return f0_test - (gain * coeffs) @ KsV.T
+
+
+def gd_predictions(K_train: Array, K_test_train: Array, f0_train: Array, f0_test: Array,
+                   y: Array, *, eta: float, steps: int) -> Array:
+    """Test predictions of discrete gradient descent on a fixed kernel (the linearized model).
+
+        f_k(X*) = f0(X*) - K(X*, X) K^-1 (I - (I - eta K)^k) (f0(X) - y),   k = 0..steps,
+
+    the discrete twin of `flow_predictor` (same eigenbasis, `(1 - (1 - eta lambda)^k) / lambda`
+    in place of `(1 - exp(-lambda t)) / lambda`; eigenvalues at or below `n eps lambda_max`
+    count as 0). Above `eta = 2 / lambda_max` the values grow without bound, as they should.
+
+    Args:
+      K_train: `K(X, X)`, shape (n, n).  K_test_train: `K(X*, X)`, shape (n*, n).
+      f0_train: `f(w0, X)`, shape (n,).  f0_test: `f(w0, X*)`, shape (n*,).  y: shape (n,).
+      eta: learning rate, a positive finite number.  steps: number of steps, >= 1.
+    Returns:
+      predictions, shape (steps + 1, n*); row k is at flow time `eta * k`.
+    Introduced in notebooks/06.
+    """
+    p = flow_predictor(K_train, K_test_train, f0_train, f0_test, y)
+    eta = v.positive_float(eta, "eta")
+    steps = v.positive_int(steps, "steps")
+    return _gd_predict(p.eigvals, p.cutoff, p.KsV, p.coeffs, p.f0_test,
+                       jnp.asarray(eta, p.eigvals.dtype), steps)
+
+
+REGIMES = ("converging", "catapult", "diverging", "stalled")
+
+
+class Regime(NamedTuple):
+    """What gradient descent did at a learning rate, against the kernel bound 2/lambda_max.
+
+    name: one of `REGIMES`; multiple: eta / (2 / lambda_max); peak, final: the largest and the
+    last finite loss; message: one readable sentence for a figure.
+    """
+
+    name: str
+    multiple: float
+    peak: float
+    final: float
+    message: str
+
+
+def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
+    """Name the regime of a training run from its loss curve and the NTK's largest eigenvalue.
+
+    - 'diverging': the loss became non-finite (NaN/inf, e.g. a `Trajectory` past its
+      divergence threshold);
+    - 'converging': the loss ended below its start and never rose above it by more than 1%
+      (below `2 / lambda_max` this is what the kernel picture predicts);
+    - 'catapult': the loss spiked above its start and then still ended below it (only possible
+      beyond the kernel picture, i.e. for eta > 2 / lambda_max);
+    - 'stalled': finite, but the loss did not end below its start.
+
+    Args:
+      loss: losses L_0..L_steps, shape (steps + 1,), NaN after a divergence.
+      eta: the learning rate (> 0).  lambda_max: largest NTK eigenvalue at init (> 0).
+    Returns:
+      a `Regime`.
+    Introduced in notebooks/06.
+    """
+    loss = np.asarray(loss, dtype=np.float64).ravel()
+    if loss.size < 2:
+        raise ValueError(f"loss must hold at least 2 values, got shape {loss.shape}")
+    eta = v.positive_float(eta, "eta")
+    lambda_max = v.positive_float(lambda_max, "lambda_max")
+    multiple = eta * lambda_max / 2
+    finite = loss[np.isfinite(loss)]
+    if not np.isfinite(loss[0]):
+        raise ValueError("loss[0] must be finite (the loss at initialisation)")
+    peak, final = float(finite.max()), float(finite[-1])
+    head = f"η = {multiple:.2f} × 2/λ_max: "
+    if finite.size < loss.size:
+        return Regime("diverging", multiple, peak, final,
+                      head + "DIVERGING: the loss blows up (from about 4/λ_max on the network "
+                      "cannot recover); the kernel picture has ended")
+    L0 = float(loss[0])
+    if final < L0 and peak <= 1.01 * L0:
+        text = ("converging, as the kernel picture predicts" if multiple < 1 else
+                "converging without a spike")
+        return Regime("converging", multiple, peak, final, head + text)
+    if final < L0:
+        return Regime("catapult", multiple, peak, final,
+                      head + f"CATAPULT: the loss spikes to {peak:.3g} ({peak / L0:.0f} × its "
+                      f"start), then converges to {final:.2g}" + (
+                          "; the linearized model diverges here: the kernel picture has ended"
+                          if multiple > 1 else ""))
+    return Regime("stalled", multiple, peak, final,
+                  head + f"STALLED: finite, but the loss ends at {final:.3g}, not below its "
+                  f"start {L0:.3g}")

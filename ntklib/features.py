@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from typing import NamedTuple
 
 import jax
@@ -379,3 +380,263 @@ def least_squares(Phi: Array, y: Array, lam: float = 0.0) -> Array:
     dtype = jnp.result_type(Phi, y)
     return _least_squares(Phi.astype(dtype), y.astype(dtype), jnp.asarray(lam, dtype))
 
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks 01-02: the loss of a model linear in w, the RBF feature map, the two routes' cost
+
+
+def linear_loss(Phi: Array, y: Array, w: Array) -> Array:
+    """Squared loss of the model f(w, x) = w . phi(x): L(w) = 1/2 sum_j (w . phi(x_j) - y_j)^2.
+
+    A sum, not a mean (MATH.md conventions). Convex in w: its Hessian Phi^T Phi is PSD.
+
+    Args:
+      Phi: features phi(x_j) as rows, shape (n, D).  y: targets, shape (n,).
+      w: weights, shape (D,), or a batch of weights with shape (..., D).
+    Returns:
+      L(w), shape () for one w, (...) for a batch.
+    Introduced in notebooks/01 (classic kernels).
+    """
+    Phi = v.matrix(Phi, "Phi")
+    y = v.vector(y, "y", size=Phi.shape[0])
+    w = jnp.asarray(w)
+    if w.ndim < 1 or w.shape[-1] != Phi.shape[1]:
+        raise ValueError(f"w must have shape (..., {Phi.shape[1]}), one weight per column of "
+                         f"Phi, got shape {tuple(w.shape)}")
+    return _linear_loss(Phi, y, w)
+
+
+@jax.jit
+def _linear_loss(Phi: Array, y: Array, w: Array) -> Array:
+    U = w @ Phi.T - y
+    return 0.5 * jnp.sum(U * U, axis=-1)
+
+
+def linear_loss_gradient(Phi: Array, y: Array, w: Array) -> Array:
+    """grad L(w) = sum_j (f(w, x_j) - y_j) phi(x_j) = Phi^T (Phi w - y), the residual f - y.
+
+    The notes write (y_j - f(w, x_j)): the derivative of 1/2 (y - f)^2 brings a minus sign,
+    and without it gradient descent would climb the loss.
+
+    Args:
+      Phi: features, shape (n, D).  y: targets, shape (n,).  w: weights, shape (D,).
+    Returns:
+      the gradient, shape (D,).
+    Introduced in notebooks/01 (classic kernels).
+    """
+    Phi = v.matrix(Phi, "Phi")
+    y = v.vector(y, "y", size=Phi.shape[0])
+    w = v.vector(w, "w", size=Phi.shape[1])
+    return Phi.T @ (Phi @ w - y)
+
+
+def loss_slice(Phi: Array, y: Array, w_center: Array, i: int, j: int, wi: Array,
+               wj: Array) -> Array:
+    """L(w) on a grid over two weights, the others held at `w_center` (a 2-D slice of L).
+
+    A slice of a convex function is convex; through the minimiser w* its lowest point is
+    w* itself.
+
+    Args:
+      Phi: features, shape (n, D).  y: targets, shape (n,).
+      w_center: the weights of the slice, shape (D,).
+      i, j: the two weights that vary (distinct indices in 0..D-1).
+      wi: values of w_i, shape (Ni,).  wj: values of w_j, shape (Nj,).
+    Returns:
+      L, shape (Nj, Ni): row r, column s is L at w_i = wi[s], w_j = wj[r] (the layout of
+      `ax.contour(wi, wj, L)`).
+    Introduced in notebooks/01 (classic kernels).
+    """
+    Phi = v.matrix(Phi, "Phi")
+    D = Phi.shape[1]
+    w_center = v.vector(w_center, "w_center", size=D)
+    for name, idx in (("i", i), ("j", j)):
+        if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < D:
+            raise ValueError(f"{name} must be a weight index in 0..{D - 1}, got {idx!r}")
+    if i == j:
+        raise ValueError(f"i and j must be two different weights, got i = j = {i}")
+    wi, wj = v.vector(wi, "wi"), v.vector(wj, "wj")
+    y = v.vector(y, "y", size=Phi.shape[0])
+    return _loss_slice(Phi, y, w_center, wi, wj, i, j)
+
+
+@functools.partial(jax.jit, static_argnames=("i", "j"))
+def _loss_slice(Phi: Array, y: Array, w_center: Array, wi: Array, wj: Array, i: int,
+                j: int) -> Array:
+    Wi, Wj = jnp.meshgrid(wi, wj)
+    W = jnp.broadcast_to(w_center, (*Wi.shape, w_center.shape[0]))
+    return _linear_loss(Phi, y, W.at[..., i].set(Wi).at[..., j].set(Wj))
+
+
+def rbf_taylor_features(X: Array, n_terms: int, *, lengthscale: float = 1.0) -> Array:
+    """The first `n_terms` coordinates of the (infinite) feature map of the 1-D RBF kernel.
+
+    exp(-(x - x')^2 / (2 l^2)) = exp(-x^2 / 2l^2) exp(-x'^2 / 2l^2) sum_k (x x' / l^2)^k / k!,
+    so phi_k(x) = exp(-x^2 / (2 l^2)) (x / l)^k / sqrt(k!), k = 0, 1, 2, ...: the RBF kernel
+    is <phi(x), phi(x')> with infinitely many coordinates. Truncating after `n_terms` gives a
+    kernel that approaches `rbf_kernel` as n_terms grows, but equals it for no finite D.
+
+    Args:
+      X: one-dimensional inputs, shape (n, 1).
+      n_terms: number of coordinates kept (>= 1).  lengthscale: l > 0.
+    Returns:
+      features, shape (n, n_terms).
+    Introduced in notebooks/02 (kernel trick).
+    """
+    X = v.matrix(X, "X", cols=1)
+    n_terms = v.positive_int(n_terms, "n_terms")
+    lengthscale = v.positive_float(lengthscale, "lengthscale")
+    return _rbf_taylor_features(X, jnp.asarray(lengthscale, X.dtype), n_terms)
+
+
+@functools.partial(jax.jit, static_argnames=("n_terms",))
+def _rbf_taylor_features(X: Array, lengthscale: Array, n_terms: int) -> Array:
+    z = X[:, 0] / lengthscale
+    k = jnp.arange(n_terms)
+    log_fact = jax.scipy.special.gammaln(k + 1.0).astype(X.dtype)
+    return jnp.exp(-0.5 * z**2)[:, None] * z[:, None] ** k * jnp.exp(-0.5 * log_fact)
+
+
+ROUTES = ("primal", "dual")
+
+
+def polynomial_ridge_predict(X: Array, y: Array, X_test: Array, *, p: int, c: float = 1.0,
+                             lam: float = 0.0, route: str = "dual") -> Array:
+    """Predictions of ridge regression with the polynomial kernel (c + x . x')^p, two routes.
+
+    primal: Phi = polynomial_features(X, p, c), f(X*) = Phi(X*) w with, for lam > 0,
+      w = (Phi^T Phi + lam I_D)^-1 Phi^T y from a Cholesky factorisation of the D x D normal
+      matrix (cost O(n D^2 + D^3), D = C(d + p, p)), and for lam = 0 w = least_squares(Phi, y)
+      (SVD: the minimum-norm least-squares weights).
+    dual: alpha = kernel_ridge(polynomial_kernel(X, p=p, c=c), y, lam),
+      f(X*) = K(X*, X) alpha; cost O(n^2 d + n^3), never forming phi.
+    Both give the same predictions (for lam = 0: the minimum-norm least-squares fit).
+
+    Args:
+      X: training inputs, shape (n, d).  y: targets, shape (n,).
+      X_test: prediction points, shape (n*, d).
+      p: degree (>= 1).  c: offset (>= 0).  lam: ridge parameter (>= 0).
+      route: 'primal' or 'dual'.
+    Returns:
+      f(X*), shape (n*,).
+    Introduced in notebooks/02 (kernel trick).
+    """
+    route = v.choice(route, "route", ROUTES)
+    X = v.matrix(X, "X")
+    X_test = v.matrix(X_test, "X_test", cols=X.shape[1])
+    y = v.vector(y, "y", size=X.shape[0])
+    p = v.positive_int(p, "p")
+    c = v.positive_float(c, "c", allow_zero=True)
+    lam = v.positive_float(lam, "lam", allow_zero=True)
+    if lam > 0:  # one compiled program per route and shape: cheap to time
+        dtype = jnp.result_type(X, X_test, y)
+        X, X_test, y = X.astype(dtype), X_test.astype(dtype), y.astype(dtype)
+        fit = _primal_ridge if route == "primal" else _dual_ridge
+        return fit(X, y, X_test, jnp.asarray(c, dtype), jnp.asarray(lam, dtype), p)
+    if route == "primal":
+        w = least_squares(polynomial_features(X, p, c), y)
+        return polynomial_features(X_test, p, c) @ w
+    alpha = kernel_ridge(polynomial_kernel(X, p=p, c=c), y)
+    return polynomial_kernel(X_test, X, p=p, c=c) @ alpha
+
+
+@functools.partial(jax.jit, static_argnames=("p",))
+def _primal_ridge(X: Array, y: Array, X_test: Array, c: Array, lam: Array, p: int) -> Array:
+    Phi = _polynomial_features(X, c, p)                          # (n, D)
+    w = _ridge_cholesky(Phi.T @ Phi, Phi.T @ y, lam)             # D x D normal equations
+    return _polynomial_features(X_test, c, p) @ w
+
+
+@functools.partial(jax.jit, static_argnames=("p",))
+def _dual_ridge(X: Array, y: Array, X_test: Array, c: Array, lam: Array, p: int) -> Array:
+    alpha = _ridge_cholesky(_polynomial_kernel(X, X, c, p), y, lam)  # n x n system
+    return _polynomial_kernel(X_test, X, c, p) @ alpha
+
+
+def fit_seconds(X: Array, y: Array, X_test: Array, *, p: int, c: float = 1.0,
+                lam: float = 1e-6, route: str = "dual", repeats: int = 3) -> float:
+    """Wall-clock seconds of one `polynomial_ridge_predict` (fit and predict), after a warm-up.
+
+    The first call compiles for these shapes and is not counted; then the best of `repeats`
+    timed calls (the least disturbed by other work on the machine) is returned.
+
+    Args:
+      X, y, X_test, p, c, lam, route: as in `polynomial_ridge_predict`.
+      repeats: number of timed calls (>= 1).
+    Returns:
+      seconds, a float > 0. Machine-dependent: plot it, do not print it in a checked cell.
+    Introduced in notebooks/01 (cost of D) and 02 (explicit D against kernel n).
+    """
+    repeats = v.positive_int(repeats, "repeats")
+
+    def run() -> None:
+        polynomial_ridge_predict(X, y, X_test, p=p, c=c, lam=lam, route=route).block_until_ready()
+
+    run()
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def ridge_flops(n: int, d: int, p: int, route: str = "dual") -> int:
+    """Leading count of multiply-adds of `polynomial_ridge_predict` (lam > 0), fit only.
+
+    primal: n D^2 (the normal matrix Phi^T Phi) + D^3 / 3 (its Cholesky factor), D = C(d+p, p).
+    dual: n^2 d (the Gram matrix K) + n^3 / 3 (its Cholesky factor).
+
+    Args:
+      n: number of training points.  d: input dimension.  p: degree (all >= 1).
+      route: 'primal' or 'dual'.
+    Returns:
+      the count, an int: what the measured seconds of `fit_seconds` should follow.
+    Introduced in notebooks/01 and 02 (the cost of D against the cost of n).
+    """
+    n = v.positive_int(n, "n")
+    route = v.choice(route, "route", ROUTES)
+    if route == "primal":
+        D = n_polynomial_features(d, p)
+        return n * D * D + D**3 // 3
+    d = v.positive_int(d, "d")
+    v.positive_int(p, "p")
+    return n * n * d + n**3 // 3
+
+
+def fit_seconds_sweep(problems, *, p: int, routes=ROUTES, c: float = 1.0, lam: float = 1e-6,
+                      repeats: int = 5) -> dict[str, list[float]]:
+    """`fit_seconds` over several problems and routes, timed round-robin.
+
+    All (problem, route) pairs are compiled and run once first; then `repeats` rounds each
+    time every pair once, and the best round per pair is kept. Interleaving spreads a burst of
+    load from other processes over all pairs instead of spoiling every repeat of one of them.
+
+    Args:
+      problems: a sequence of (X, y) with X shape (n, d), y shape (n,); each is fitted and
+        predicted at its own X.
+      p, c, lam: as in `polynomial_ridge_predict` (lam > 0: the Cholesky routes).
+      routes: route names from `ROUTES`.  repeats: timed rounds (>= 1).
+    Returns:
+      {route: [seconds per problem]}; machine-dependent: plot it, do not print it.
+    Introduced in notebooks/01 (cost of D) and 02 (explicit D against kernel n).
+    """
+    repeats = v.positive_int(repeats, "repeats")
+    routes = [v.choice(r, "route", ROUTES) for r in routes]
+    problems = list(problems)
+
+    def run(k: int, route: str) -> float:
+        X, y = problems[k]
+        t0 = time.perf_counter()
+        polynomial_ridge_predict(X, y, X, p=p, c=c, lam=lam, route=route).block_until_ready()
+        return time.perf_counter() - t0
+
+    pairs = [(k, r) for k in range(len(problems)) for r in routes]
+    for k, r in pairs:  # compile
+        run(k, r)
+    best = {pair: math.inf for pair in pairs}
+    for _ in range(repeats):
+        for pair in pairs:
+            best[pair] = min(best[pair], run(*pair))
+    return {r: [best[(k, r)] for k in range(len(problems))] for r in routes}

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 from . import net
@@ -28,6 +29,7 @@ from .train import (
     _descent,
     _pre_activations,
     _trajectory,
+    train_network,
 )
 
 
@@ -127,3 +129,125 @@ def train_linearized(params0: net.Params, X: Array, y: Array, *, eta: float, ste
     return _trajectory(eta, steps, record_every, _descend_linearized(
         params0, X, y, X_eval, eta, activation=activation, parameterization=parameterization,
         steps=steps, record_every=record_every))
+
+
+# --- notebooks 03-04: lazy training, f against f_lin over widths ---
+
+class LazySweep(NamedTuple):
+    """Training f and f_lin from the same w0 for several widths and initialisations.
+
+    Attributes (W widths, S seeds):
+      widths: the widths m, shape (W,).
+      weight_change: ||w_T - w0|| / ||w0|| of the network at the end, shape (W, S).
+      weight_change_lin: the same for the Taylor model, shape (W, S).
+      gap: max over recorded times of the RMS of f_t(X_eval) - f_lin_t(X_eval), shape (W, S).
+      function_change: RMS of f_T(X_eval) - f_0(X_eval), how far the function moved, (W, S).
+      weight_step_rms: ||w_T - w0|| / sqrt(P), how far a typical single weight of the network
+        moved (root mean square over its P = m (d + 1) weights), shape (W, S).
+      trajectories: {m: (network Trajectory, Taylor-model Trajectory)} for the first seed.
+    """
+
+    widths: np.ndarray
+    weight_change: np.ndarray
+    weight_change_lin: np.ndarray
+    gap: np.ndarray
+    function_change: np.ndarray
+    weight_step_rms: np.ndarray
+    trajectories: dict
+
+    def __repr__(self) -> str:
+        return (f"LazySweep(widths={[int(m) for m in self.widths]}, "
+                f"{self.gap.shape[1]} initialisations each)")
+
+
+def lazy_training_sweep(key: Array, X: Array, y: Array, *, widths: Any, seeds: int, eta: float,
+                        steps: int, X_eval: Array | None = None, record_every: int | None = None,
+                        activation: str = "relu") -> LazySweep:
+    """Train the network and its Taylor model from the same w0, for each width and seed.
+
+    Initialisation s of width m is `net.init(jax.random.fold_in(key, s), d, m)`, in the
+    dtype of X; both models use `eta`, `steps` and the squared loss of `train`.
+
+    Args:
+      key: a `jax.random` key.
+      X: inputs, shape (n, d).  y: targets, shape (n,).
+      widths: the widths m to try, e.g. [10, 100, 1000, 10000].  seeds: initialisations each.
+      eta: learning rate.  steps: gradient-descent steps.
+      X_eval: where the functions are compared, shape (n_eval, d); None means X.
+      record_every: how often predictions are stored (the gap is a max over those times).
+      activation: as in `net.apply`.
+    Returns:
+      a `LazySweep`; raises ValueError if a run diverges (lower eta).
+    Introduced in notebooks/04.
+    """
+    net.check_key(key)
+    X = jnp.asarray(X)
+    widths = np.array([int(m) for m in widths])
+    seeds = int(seeds)
+    if widths.size == 0 or np.any(widths < 1) or seeds < 1:
+        raise ValueError(f"widths must be >= 1 and seeds >= 1, got widths={widths.tolist()}, "
+                         f"seeds={seeds}")
+    kw = dict(eta=eta, steps=steps, record_every=record_every, X_eval=X_eval,
+              activation=activation)
+    out = np.zeros((5, widths.size, seeds))
+    trajectories = {}
+    for i, m in enumerate(widths):
+        for s in range(seeds):
+            p0 = net.init(jax.random.fold_in(key, s), X.shape[1], int(m), dtype=X.dtype)
+            f_traj = train_network(p0, X, y, **kw)
+            lin = train_linearized(p0, X, y, **kw)
+            if f_traj.diverged or lin.diverged:
+                raise ValueError(f"training diverged at m={m}, seed {s}, eta={eta}: lower eta")
+            sq = sum(float(jnp.sum((a - a0) ** 2)) for a, a0 in zip(f_traj.params, p0,
+                                                                    strict=True))
+            step = (sq / p0.size) ** 0.5
+            out[:, i, s] = (f_traj.weight_change[-1], lin.weight_change[-1],
+                            float(jnp.max(prediction_gap(f_traj, lin))),
+                            float(jnp.sqrt(jnp.mean((f_traj.predictions[-1]
+                                                     - f_traj.predictions[0]) ** 2))), step)
+            if s == 0:
+                trajectories[int(m)] = (f_traj, lin)
+    return LazySweep(widths, *out, trajectories)
+
+
+def prediction_gap(a: Trajectory, b: Trajectory) -> Array:
+    """RMS over the evaluation points of the difference of two trajectories' predictions.
+
+    Args:
+      a, b: trajectories recorded at the same steps on the same points, predictions (R, n).
+    Returns:
+      sqrt(mean_j (a_j(t) - b_j(t))^2) at each recorded time, shape (R,).
+    Introduced in notebooks/04 (network against its Taylor model).
+    """
+    if a.predictions.shape != b.predictions.shape:
+        raise ValueError(f"trajectories must have predictions of one shape, got "
+                         f"{tuple(a.predictions.shape)} and {tuple(b.predictions.shape)}")
+    return jnp.sqrt(jnp.mean((a.predictions - b.predictions) ** 2, axis=1))
+
+
+def loglog_slope(x: Any, y: Any) -> tuple[float, float]:
+    """Least-squares line through (log x, log y): y ~ c x^slope.
+
+    Args:
+      x: positive numbers, shape (k,), k >= 2, at least two distinct.
+      y: positive numbers, shape (k,) or (k, S); with S columns (e.g. initialisations) the
+        fit goes through the mean of log y.
+    Returns:
+      (slope, c).
+    Introduced in notebooks/04 (lazy training: slope -1/2 against the width m); notebook 05
+    fits the 1/sqrt(m) convergence of the empirical NTK with it.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 2 and np.all(y > 0):
+        y = np.exp(np.mean(np.log(y), axis=1))
+    if x.ndim != 1 or x.size < 2 or y.shape != x.shape:
+        raise ValueError(f"x and y must be positive, of one length >= 2, got shapes {x.shape}, "
+                         f"{y.shape}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y)) and np.all(x > 0)
+            and np.all(y > 0)):
+        raise ValueError("x and y must be positive finite numbers (their logarithms are fitted)")
+    if np.ptp(x) == 0:
+        raise ValueError("x must hold at least two distinct values")
+    slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
+    return float(slope), float(np.exp(intercept))

@@ -9,6 +9,7 @@ with `A` of shape (m, d) and `b` of shape (m,), all entries i.i.d. N(0, 1) at in
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -98,6 +99,16 @@ def check_params(params: Any, name: str = "params") -> Params:
     return Params(A, b)
 
 
+def check_params_pair(params0: Any, params: Any) -> tuple[Params, Params]:
+    """Initial and later weights of one network: both valid `Params` of the same shapes."""
+    params0 = check_params(params0, "params0")
+    params = check_params(params, "params")
+    if params.A.shape != params0.A.shape:
+        raise ValueError(f"params must have the shapes of params0, A {tuple(params0.A.shape)}; "
+                         f"got A {tuple(params.A.shape)}")
+    return params0, params
+
+
 def check_key(key: Any) -> Array:
     """`key` if it is a jax.random key (new-style or raw uint32[2]), else a TypeError."""
     if isinstance(key, Array) and (
@@ -172,3 +183,82 @@ def embed(X: Array, constant: float = 1.0) -> Array:
     if not math.isfinite(c) or c == 0:
         raise ValueError(f"constant must be a finite non-zero number, got {constant!r}")
     return jnp.concatenate([X, jnp.full((X.shape[0], 1), c, X.dtype)], axis=1)
+
+
+# --- notebooks 03-04: the network at initialisation over many draws, and its features ---
+
+SCALINGS = ("ntk", "standard", "unscaled")
+"""How `outputs_at_init` scales the network (notebook 03, "why 1/sqrt(m)"):
+'ntk': N(0, 1) weights and the factor 1/sqrt(m) (the notes' network);
+'standard': no factor, b ~ N(0, 1/m) (MATH.md's standard parameterization);
+'unscaled': N(0, 1) weights and no factor (the notes' first formula, sum_i b_i sigma(a_i . x))."""
+
+_INIT_BATCH_ELEMENTS = 1 << 22  # entries of sigma(X A^T) held at once by outputs_at_init
+
+
+@functools.partial(jax.jit, static_argnames=("m", "activation", "scaling", "batch"))
+def _outputs_at_init(keys: Array, X: Array, m: int, activation: str, scaling: str,
+                     batch: int) -> Array:
+    init_as = "standard" if scaling == "standard" else "ntk"
+    apply_as = "ntk" if scaling == "ntk" else "standard"
+
+    def one(k: Array) -> Array:
+        return apply(init(k, X.shape[1], m, init_as, dtype=X.dtype), X, activation=activation,
+                     parameterization=apply_as)
+
+    return jax.lax.map(one, keys, batch_size=batch)
+
+
+def outputs_at_init(key: Array, X: Array, *, m: int, samples: int, activation: str = "relu",
+                    scaling: str = "ntk") -> Array:
+    """f(w0, X) for `samples` independent initialisations w0 of a width-m network.
+
+    Sample s uses the weights `init(jax.random.split(key, samples)[s], d, m, ...)`. In memory
+    only a batch of draws is held at a time (about 4 million entries of sigma(X A^T)).
+
+    Args:
+      key: a `jax.random` key.
+      X: inputs, shape (n, d); the outputs have X's float dtype.
+      m: width.  samples: number of independent initialisations.
+      activation: 'relu', 'erf' or 'tanh'.
+      scaling: 'ntk' (the notes' network: N(0, 1), factor 1/sqrt(m)), 'standard' (no
+        factor, b ~ N(0, 1/m)) or 'unscaled' (N(0, 1), no factor: variance grows like m).
+    Returns:
+      outputs, shape (samples, n): row s is f(w0_s, X).
+    Introduced in notebooks/03: Var f(w0, x) = E[sigma(a . x)^2] = K^b(x, x) for 'ntk' and
+    'standard' at every m, m K^b(x, x) for 'unscaled'.
+    """
+    key = check_key(key)
+    X = v.matrix(X, "X")
+    m = v.positive_int(m, "m")
+    samples = v.positive_int(samples, "samples")
+    activation_ = globals()["activation"](activation).name
+    v.choice(scaling, "scaling", SCALINGS)
+    per_draw = m * max(X.shape[0], X.shape[1])
+    batch = max(1, min(samples, _INIT_BATCH_ELEMENTS // per_draw))
+    return _outputs_at_init(jax.random.split(key, samples), X, m, activation_, scaling, batch)
+
+
+def jacobian(params: Params, X: Array, *, activation: str = "relu",
+             parameterization: str = "ntk") -> Array:
+    """The features of the network, phi(x_j) = grad_w f(w, x_j), as the rows of J (n, P).
+
+    Closed form (MATH.md section 5), with s the output scale (1/sqrt(m) for 'ntk'):
+        d f(x) / d A_ik = s b_i sigma'(a_i . x) x_k,    d f(x) / d b_i = s sigma(a_i . x).
+    Columns in the order of `jax.flatten_util.ravel_pytree(params)`: A row by row (m d
+    columns), then b (m columns). Memory O(n P): for the kernel alone use `ntk.empirical_ntk`.
+
+    Args:
+      params: `Params(A=(m, d), b=(m,))`.
+      X: inputs, shape (n, d).
+    Returns:
+      J, shape (n, P) with P = m (d + 1).
+    Introduced in notebooks/03 (the "features" move during training) and 04 (phi = J(w0)).
+    """
+    params = check_params(params)
+    X = v.matrix(X, "X", cols=params.d)
+    act = globals()["activation"](activation)
+    s = output_scale(params.m, parameterization)
+    Z = X @ params.A.T  # (n, m)
+    JA = (s * params.b * act.deriv(Z))[:, :, None] * X[:, None, :]  # (n, m, d)
+    return jnp.concatenate([JA.reshape(X.shape[0], -1), s * act.fn(Z)], axis=1)

@@ -206,8 +206,9 @@ def _relu_closed_form(X1: Array, X2: Array | None) -> NTKParts:
     G, sq1, sq2 = _gram(X1, X2)
     cos, norms = _cosine(G, sq1, sq2)
     theta = jnp.arccos(cos)
+    sin = jnp.sqrt((1 - cos) * (1 + cos))  # = sin(theta), without a second transcendental
     return NTKParts(G * (math.pi - theta) / (2 * math.pi),
-                    norms * (jnp.sin(theta) + (math.pi - theta) * cos) / (2 * math.pi))
+                    norms * (sin + (math.pi - theta) * cos) / (2 * math.pi))
 
 
 def _erf_closed_form(X1: Array, X2: Array | None) -> NTKParts:
@@ -257,6 +258,29 @@ def _infinite_width(X1: Array, X2: Array | None, activation: str, method: str,
     return (_relu_closed_form if activation == "relu" else _erf_closed_form)(X1, X2)
 
 
+@partial(jax.jit, static_argnames=("activation", "method", "quadrature_points"))
+def _infinite_width_ntk(X1: Array, X2: Array | None, activation: str, method: str,
+                        quadrature_points: int) -> Array:
+    # Ka + Kb inside the same jit: one fused pass, no two (n1, n2) intermediates returned.
+    return _infinite_width(X1, X2, activation, method, quadrature_points).K
+
+
+def _infinite_width_args(X1: Any, X2: Any, activation: str, method: str | None,
+                         quadrature_points: Any) -> tuple[Array, Array | None, str, int]:
+    X1, X2 = _inputs(X1, X2)
+    net.activation(activation)
+    if method is None:
+        method = "closed_form" if activation in CLOSED_FORMS else "quadrature"
+    v.choice(method, "method", METHODS)
+    if method == "closed_form" and activation not in CLOSED_FORMS:
+        raise ValueError(f"method='closed_form' exists only for activation in {CLOSED_FORMS}, "
+                         f"got activation={activation!r}; use method='quadrature'")
+    q = v.positive_int(quadrature_points, "quadrature_points")
+    if q > MAX_QUADRATURE_POINTS:
+        raise ValueError(f"quadrature_points must be <= {MAX_QUADRATURE_POINTS}, got {q}")
+    return X1, X2, method, q
+
+
 def infinite_width_ntk_parts(X1: Array, X2: Array | None = None, *, activation: str = "relu",
                              method: str | None = None,
                              quadrature_points: int = 64) -> NTKParts:
@@ -288,17 +312,7 @@ def infinite_width_ntk_parts(X1: Array, X2: Array | None = None, *, activation: 
       `NTKParts(Ka, Kb)`, each of shape (n1, n2); `.K` is their sum.
     Introduced in notebooks/05.
     """
-    X1, X2 = _inputs(X1, X2)
-    net.activation(activation)
-    if method is None:
-        method = "closed_form" if activation in CLOSED_FORMS else "quadrature"
-    v.choice(method, "method", METHODS)
-    if method == "closed_form" and activation not in CLOSED_FORMS:
-        raise ValueError(f"method='closed_form' exists only for activation in {CLOSED_FORMS}, "
-                         f"got activation={activation!r}; use method='quadrature'")
-    q = v.positive_int(quadrature_points, "quadrature_points")
-    if q > MAX_QUADRATURE_POINTS:
-        raise ValueError(f"quadrature_points must be <= {MAX_QUADRATURE_POINTS}, got {q}")
+    X1, X2, method, q = _infinite_width_args(X1, X2, activation, method, quadrature_points)
     return _infinite_width(X1, X2, activation, method, q)
 
 
@@ -313,8 +327,8 @@ def infinite_width_ntk(X1: Array, X2: Array | None = None, *, activation: str = 
       kernel matrix, shape (n1, n2).
     Introduced in notebooks/05.
     """
-    return infinite_width_ntk_parts(X1, X2, activation=activation, method=method,
-                                    quadrature_points=quadrature_points).K
+    X1, X2, method, q = _infinite_width_args(X1, X2, activation, method, quadrature_points)
+    return _infinite_width_ntk(X1, X2, activation, method, q)
 
 
 # ---------------------------------------------------------------- Monte Carlo, huge width
@@ -373,3 +387,76 @@ def monte_carlo_ntk(key: Array, X1: Array, X2: Array | None = None, *, m: int,
     chunk = v.positive_int(chunk, "chunk")
     net.activation(activation)
     return _monte_carlo(key, X1, X2, m, chunk, activation)
+
+
+# ---------------------------------------------------------------- convergence and drift (nb 05)
+
+def relative_error(K: Array, K_ref: Array) -> float:
+    """Relative Frobenius distance ||K - K_ref||_F / ||K_ref||_F between two kernel matrices.
+
+    Args:
+      K, K_ref: kernel matrices of the same shape (n1, n2); K_ref not all zero.
+    Returns:
+      the relative error, a float >= 0.
+    Introduced in notebooks/05 (K_m -> K as m grows, and the drift of K during training).
+    """
+    K_ref = v.matrix(K_ref, "K_ref")
+    K = v.matrix(K, "K")
+    if K.shape != K_ref.shape:
+        raise ValueError(f"K and K_ref must have the same shape, got {tuple(K.shape)} and "
+                         f"{tuple(K_ref.shape)}")
+    ref = float(jnp.linalg.norm(K_ref))
+    if ref == 0:
+        raise ValueError("K_ref must not be the zero matrix (the relative error is undefined)")
+    return float(jnp.linalg.norm(K - K_ref)) / ref
+
+
+def width_errors(key: Array, X: Array, widths: Any, *, draws: int = 8,
+                 activation: str = "relu") -> np.ndarray:
+    """Mean relative error of the empirical NTK against its infinite-width limit, per width.
+
+    Each of `draws` networks `net.init(k, d, max(widths))` (keys split from `key`) gives, for
+    each width m, the network of its first m neurons (nested widths: one draw per network,
+    no new random draw per width) and `relative_error(empirical_ntk(params, X),
+    infinite_width_ntk(X))`; the mean over the draws is returned. By the law of large numbers
+    it falls like 1/sqrt(m).
+
+    Args:
+      key: a `jax.random` key.  X: inputs, shape (n, d).
+      widths: the widths m, a sequence of positive integers, shape (W,).
+      draws: networks drawn per width (>= 1).  activation: 'relu', 'erf' or 'tanh'.
+    Returns:
+      mean relative errors, shape (W,), float64 numpy.
+    Introduced in notebooks/05.
+    """
+    key = net.check_key(key)
+    X = v.matrix(X, "X")
+    widths = [v.positive_int(m, "widths[i]") for m in np.atleast_1d(np.asarray(widths))]
+    draws = v.positive_int(draws, "draws")
+    K_inf = infinite_width_ntk(X, activation=activation)
+    errors = np.zeros((draws, len(widths)))
+    for i, k in enumerate(jax.random.split(key, draws)):
+        full = net.init(k, X.shape[1], max(widths), dtype=X.dtype)
+        A, b = np.asarray(full.A), np.asarray(full.b)
+        for j, m in enumerate(widths):
+            params = net.Params(jnp.asarray(A[:m]), jnp.asarray(b[:m]))
+            errors[i, j] = relative_error(empirical_ntk(params, X, activation=activation), K_inf)
+    return errors.mean(axis=0)
+
+
+def kernel_drift(params0: net.Params, params: net.Params, X: Array, *,
+                 activation: str = "relu", parameterization: str = "ntk") -> float:
+    """How far the empirical NTK moved: ||K(w) - K(w0)||_F / ||K(w0)||_F on the inputs X.
+
+    Args:
+      params0: initial weights `Params(A=(m, d), b=(m,))`.  params: later weights, same shapes.
+      X: inputs, shape (n, d).
+      activation, parameterization: as in `empirical_ntk`.
+    Returns:
+      the relative change, a float >= 0 (small for wide networks: lazy training).
+    Introduced in notebooks/05.
+    """
+    params0, params = net.check_params_pair(params0, params)
+    K0 = empirical_ntk(params0, X, activation=activation, parameterization=parameterization)
+    K = empirical_ntk(params, X, activation=activation, parameterization=parameterization)
+    return relative_error(K, K0)

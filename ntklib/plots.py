@@ -59,3 +59,500 @@ def message(ax: Axes, text: str, *, kind: str = "warning") -> None:
             transform=ax.transAxes, wrap=True,
             bbox={"boxstyle": "round,pad=0.8", "facecolor": "white", "edgecolor": color,
                   "linewidth": 2})
+
+
+# --- notebooks 05-06: kernel heatmaps, loss curves against t = eta k, log-log fits ---
+
+def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
+                   vmax: float | None = None) -> None:
+    """Draw a kernel matrix on a 1-D grid as a heatmap, K(x_i, x_j) at (x_j, x_i), with a
+    colour bar.
+
+    Args:
+      ax: the axes.  K: kernel matrix, shape (n, n).  x: the grid, shape (n,), increasing.
+      title: what to see.  diverging: a zero-centred red-blue map (for differences such as
+        K_m - K); vmax: colour limit (symmetric when diverging); None: from the data.
+    Introduced in notebooks/05.
+    """
+    import numpy as np
+
+    K, x = np.asarray(K, dtype=float), np.asarray(x, dtype=float).ravel()
+    if K.shape != (x.size, x.size):
+        raise ValueError(f"K must have shape (n, n) = ({x.size}, {x.size}) for x of shape "
+                         f"({x.size},), got {K.shape}")
+    limit = float(np.max(np.abs(K))) if vmax is None else float(vmax)
+    kwargs = ({"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if diverging else
+              {"vmin": None if vmax is None else float(np.min(K)), "vmax": vmax})
+    im = ax.imshow(K, origin="lower", extent=(x[0], x[-1], x[0], x[-1]), aspect="equal",
+                   interpolation="nearest", **kwargs)
+    ax.figure.colorbar(im, ax=ax, shrink=0.85)
+    ax.set(xlabel="x'", ylabel="x", title=title)
+    ax.grid(False)
+
+
+def training_curves(ax: Axes, t, *, network=None, linearized=None, kernel=None,
+                    ylabel: str = "loss ½‖U‖²", top: float | None = None) -> None:
+    """Loss curves against gradient-flow time t = eta k on a log scale, one colour per role.
+
+    Network solid blue, linearized dashed orange, kernel prediction dotted green (COLORS);
+    any curve may be None. Non-finite values (divergence) leave a gap; values above `top`
+    are clipped to the frame so that a diverging curve leaves through the top.
+
+    Args:
+      ax: the axes.  t: times, shape (T,).
+      network, linearized, kernel: losses at the times t, shape (T,) each, or None.
+      ylabel: label of the loss axis.  top: upper limit of the loss axis; None: from the data.
+    Introduced in notebooks/06.
+    """
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    t = np.asarray(t, dtype=float).ravel()
+    # plain text, no mathtext: these figures are redrawn by widgets, mathtext is slow
+    curves = [(network, "network f", "network", "-"),
+              (linearized, "linearized f_lin", "linearized", "--"),
+              (kernel, "kernel ODE exp(-Kt) U₀", "kernel", ":")]
+    shown = []
+    for loss, label, role, style in curves:
+        if loss is None:
+            continue
+        loss = np.asarray(loss, dtype=float).ravel()
+        if loss.shape != t.shape:
+            raise ValueError(f"each loss must have the shape of t {t.shape}, got {loss.shape}")
+        if top is not None:  # inf too; NaN stays NaN (a gap)
+            loss = np.where(loss > top, 10 * top, loss)
+        ax.semilogy(t, loss, style, color=COLORS[role], label=label)
+        shown.append(loss[np.isfinite(loss) & (loss > 0)])
+    if not shown:
+        raise ValueError("give at least one of network, linearized, kernel")
+    values = np.concatenate(shown)
+    if values.size:
+        ax.set_ylim(max(float(values.min()) / 2, 1e-12),
+                    top if top is not None else float(values.max()) * 2)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}"))
+    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks are many Tick objects: slow
+    ax.yaxis.set_major_locator(LogLocator(numticks=7))
+    ax.set(xlabel="gradient-flow time t = ηk", ylabel=ylabel)
+    ax.legend()
+
+
+def loglog_fit(ax: Axes, x, y, slope: float, C: float, *, label: str, color: str,
+               xlabel: str = "width $m$", ylabel: str = "relative error") -> None:
+    """Points (x, y) on log-log axes with the fitted line C x^slope through them.
+
+    Args:
+      ax: the axes.  x, y: positive values, shape (W,) each.
+      slope, C: the fit, e.g. from `linearize.loglog_slope`.  label: legend text of the points
+        (the slope is added).  color: their colour.  xlabel, ylabel: axis labels.
+    Introduced in notebooks/05.
+    """
+    import numpy as np
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ax.loglog(x, y, "o", color=color, label=label)
+    ax.loglog(x, C * x ** slope, "-", color=color, alpha=0.6, lw=1.5,
+              label=f"fit: slope {slope:.2f}")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
+
+
+# --- notebooks 03-04: outputs at initialisation, 1-D fits, power laws over widths, gauges ---
+
+def init_histogram(ax: Axes, samples, variance: float, *, title: str,
+                   color: str = COLORS["network"], bins: int = 40,
+                   theory_label: str = r"$\mathcal{N}(0, K^b(x, x))$",
+                   legend: bool = True) -> None:
+    """Histogram (as a density) of network outputs over initialisations, with the Gaussian
+    N(0, variance) of the infinite-width limit drawn over it.
+
+    Args:
+      ax: the axes.  samples: f(w0, x) over many initialisations, shape (S,).
+      variance: the limit's variance, e.g. K^b(x, x) (> 0).  title: what to see.
+      color: the histogram's colour.  bins: number of bins.
+      theory_label: legend text of the Gaussian.  legend: draw a legend.
+    Introduced in notebooks/03.
+    """
+    import numpy as np
+
+    samples = np.asarray(samples, dtype=float).ravel()
+    if not variance > 0:
+        raise ValueError(f"variance must be > 0, got {variance}")
+    sd = float(np.sqrt(variance))
+    ax.hist(samples, bins=bins, density=True, color=color, alpha=0.6,
+            label=f"{samples.size} draws")
+    z = np.linspace(-4 * sd, 4 * sd, 200)
+    ax.plot(z, np.exp(-0.5 * (z / sd) ** 2) / (sd * np.sqrt(2 * np.pi)), color=COLORS["kernel"],
+            label=theory_label)
+    ax.set(xlabel="$f(w_0, x)$", ylabel="density", title=title)
+    if legend:
+        ax.legend(loc="upper left")
+
+
+def data_and_target(ax: Axes, x_train, y_train, x_test=None, y_test=None) -> None:
+    """The 1-D regression data: training points (dots) and the noise-free target (grey line).
+
+    Args:
+      ax: the axes.  x_train, y_train: shape (n,) each.
+      x_test, y_test: the target on a grid, shape (n*,) each, or None.
+    Introduced in notebooks/03.
+    """
+    import numpy as np
+
+    if x_test is not None and y_test is not None:
+        ax.plot(np.ravel(x_test), np.ravel(y_test), color=COLORS["target"], lw=1.5,
+                label="target g(x)")
+    ax.plot(np.ravel(x_train), np.ravel(y_train), "o", color=COLORS["data"], ms=4,
+            label="training data")
+    ax.set(xlabel="x", ylabel="f(x)")  # plain text: cheap to redraw in a widget
+
+
+def power_law_seeds(ax: Axes, widths, Y, slope: float, C: float, *, label: str, color: str,
+                    xlabel: str = "width $m$", ylabel: str = "") -> None:
+    """Log-log plot of a quantity measured for several initialisations at each width: one
+    faint dot per initialisation, their geometric mean as a large dot, and the fit C m^slope.
+
+    Args:
+      ax: the axes.  widths: shape (W,).  Y: positive values, shape (W, S).
+      slope, C: the fit, e.g. from `linearize.loglog_slope(widths, Y)`.
+      label: legend text of the means (the slope is added).  color: their colour.
+    Introduced in notebooks/03-04.
+    """
+    import numpy as np
+
+    m = np.asarray(widths, dtype=float)
+    Y = np.asarray(Y, dtype=float).reshape(m.size, -1)
+    ax.loglog(np.repeat(m, Y.shape[1]), Y.ravel(), ".", color=color, alpha=0.35)
+    ax.loglog(m, np.exp(np.mean(np.log(Y), axis=1)), "o", color=color, ms=7, label=label)
+    grid = np.geomspace(m.min(), m.max(), 50)
+    ax.loglog(grid, C * grid**slope, "-", color=color, alpha=0.6, lw=1.5,
+              label=f"fit: slope {slope:.2f}")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
+
+
+def gauge(ax: Axes, values: dict, colors: dict, *, vmax: float = 1.0, title: str = "",
+          xlabel: str = "") -> None:
+    """Horizontal bars, one per named value, on [0, vmax], the value written at each bar's end.
+    A value above vmax fills the frame and is marked '>'; a NaN is written as 'diverged'.
+
+    Args:
+      ax: the axes.  values: {label: value}.  colors: {label: colour}.
+      vmax: right end of the scale.  title, xlabel: as in matplotlib.
+    Introduced in notebooks/04 (relative weight change ||w_t - w0|| / ||w0||).
+    """
+    import math
+
+    labels = list(values)
+    for i, name in enumerate(labels):
+        value = float(values[name])
+        shown = vmax if not math.isfinite(value) or value > vmax else max(value, 0.0)
+        ax.barh(i, shown, color=colors[name], alpha=0.8 if math.isfinite(value) else 0.15)
+        text = ("diverged" if not math.isfinite(value) else
+                (f"> {vmax:g}" if value > vmax else f"{value:.3f}"))
+        ax.text(min(shown, 0.62 * vmax) + 0.02 * vmax, i, text, va="center", fontsize=10)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set(xlim=(0, vmax), xlabel=xlabel, title=title)
+    ax.invert_yaxis()
+
+
+# --- notebooks 01-02: features, a convex loss, learning-rate bound, Gram matrices, cost ---
+
+def regression_1d(ax: Axes, X_train, y_train, X_test, y_test=None, preds=None, *,
+                  colors=None, dashed=(), title: str = "") -> None:
+    """A 1-D regression: training points, the true function (if given) and fitted curves.
+
+    Args:
+      ax: the axes.  X_train: shape (n, 1).  y_train: shape (n,).
+      X_test: the plotting grid, shape (n*, 1), increasing.  y_test: the true function on
+        it, shape (n*,), drawn dashed grey; None: not drawn.
+      preds: {label: predictions at X_test, shape (n*,)}, drawn in order.
+      colors: {label: colour}; default the kernel green for every curve.
+      dashed: labels of curves drawn dashed and thinner (to show one curve on top of another).
+      title: what to see.
+    Introduced in notebooks/01.
+    """
+    import numpy as np
+
+    x = np.asarray(X_test, dtype=float)[:, 0]
+    if y_test is not None:
+        ax.plot(x, np.asarray(y_test), ":", color=COLORS["target"], lw=1.5,
+                label="true function")
+    for label, pred in (preds or {}).items():
+        color = (colors or {}).get(label, COLORS["kernel"])
+        style = {"ls": "--", "lw": 1.8} if label in dashed else {"lw": 3.0 if dashed else 2.0}
+        ax.plot(x, np.asarray(pred), color=color, label=label, **style)
+    ax.plot(np.asarray(X_train)[:, 0], np.asarray(y_train), "o", color=COLORS["data"], ms=4,
+            label="training data")
+    ax.set(xlabel="$x$", ylabel="$y$", title=title)
+    ax.legend()
+
+
+def feature_curves(ax: Axes, X, Phi, names, *, title: str = "") -> None:
+    """The feature functions x -> phi_k(x) of a 1-D input, one curve per column of Phi.
+
+    Args:
+      ax: the axes.  X: grid, shape (n, 1), increasing.  Phi: features on it, shape (n, D).
+      names: D labels, e.g. `features.polynomial_feature_names(1, p)`.  title: what to see.
+    Introduced in notebooks/01.
+    """
+    import re
+
+    import numpy as np
+
+    x, Phi = np.asarray(X, dtype=float)[:, 0], np.asarray(Phi, dtype=float)
+    if Phi.shape != (x.size, len(names)):
+        raise ValueError(f"Phi must have shape ({x.size}, {len(names)}) for {x.size} points "
+                         f"and {len(names)} names, got {Phi.shape}")
+    one_variable = all(set(re.findall(r"x(\d+)", n)) <= {"1"} for n in names)
+    for k, name in enumerate(names):
+        # 'x1^2 x3' -> x_1^{2} x_3 (or x^{2} for one variable): mathtext
+        tex = re.sub(r"x(\d+)(?:\^(\d+))?", lambda m: ("x" if one_variable else
+                     f"x_{{{m[1]}}}") + (f"^{{{m[2]}}}" if m[2] else ""), name)
+        ax.plot(x, Phi[:, k], lw=1.5, label=rf"$\phi_{{{k}}} \propto {tex}$")
+    ax.set(xlabel="$x$", ylabel=r"$\phi_k(x)$", title=title)
+    ax.legend(ncol=2, fontsize=8)
+
+
+def loss_contour(ax: Axes, wi, wj, L, *, minimum, names=("$w_i$", "$w_j$"), marks=None,
+                 title: str = "") -> None:
+    """Filled contours of a loss slice L(w_i, w_j) (from `features.loss_slice`), its minimum
+    marked with a star; levels are spaced geometrically above the minimum, so the ellipses
+    of a quadratic show at every scale.
+
+    Args:
+      ax: the axes.  wi: shape (Ni,).  wj: shape (Nj,).  L: shape (Nj, Ni).
+      minimum: (w_i, w_j) of the minimiser.  names: axis labels.
+      marks: {label: (w_i, w_j)} further points, drawn as crosses.  title: what to see.
+    Introduced in notebooks/01.
+    """
+    import numpy as np
+
+    L = np.asarray(L, dtype=float)
+    lo, hi = float(L.min()), float(L.max())
+    levels = lo + (hi - lo) * np.geomspace(1e-3, 1, 13)
+    cs = ax.contourf(np.asarray(wi), np.asarray(wj), L, levels=np.r_[lo, levels],
+                     cmap="viridis_r")
+    ax.figure.colorbar(cs, ax=ax, shrink=0.85, label=r"$L(w)$", format="%.3g")
+    ax.plot(*minimum, "*", color=COLORS["bound"], ms=16, mec="white",
+            label="unique minimum $w^*$")
+    for label, point in (marks or {}).items():
+        ax.plot(*point, "x", color="white", ms=10, mew=2.5, label=label)
+    ax.set(xlabel=names[0], ylabel=names[1], title=title)
+    ax.grid(False)
+    ax.legend(loc="upper right", frameon=True, facecolor="white", framealpha=0.85)
+
+
+def contraction_factor(ax: Axes, eigvals, eta_multiple: float | None = None, *,
+                       top: float = 1.6) -> None:
+    """|1 - eta lambda_i| for every eigenvalue lambda_i, against eta in units of 2 / lambda_max.
+
+    Gradient descent on a quadratic with Hessian eigenvalues lambda_i multiplies the error
+    along eigenvector i by (1 - eta lambda_i) per step: it shrinks where the factor is below 1
+    and grows where it is above. The top eigenvalue reaches 1 first, at eta = 2 / lambda_max
+    (red line): beyond it descent diverges. Small eigenvalues stay near 1: learned last.
+
+    Args:
+      ax: the axes.  eigvals: eigenvalues of Phi^T Phi (or of a kernel), shape (D,), >= 0.
+      eta_multiple: the current eta / (2 / lambda_max), a dotted line with the factor of the
+        top eigenvalue marked; None: no mark.
+      top: the largest eta / (2 / lambda_max) on the axis.
+    Introduced in notebooks/01; the same bound returns with the NTK in notebooks/06.
+    """
+    import numpy as np
+
+    lam = np.sort(np.asarray(eigvals, dtype=float))[::-1]
+    lam_max = float(lam[0])
+    s = np.linspace(0, top, 600)
+    cmap = mpl.colormaps["viridis"]
+    for i, li in enumerate(lam):
+        first, last = i == 0, i == lam.size - 1
+        label = (r"$\lambda_{\max}$" if first else r"$\lambda_{\min}$" if last else
+                 "other $\\lambda_i$" if i == 1 else None)
+        ax.plot(s, np.abs(1 - s * 2 * li / lam_max), lw=2.2 if first else 1.2,
+                color=COLORS["network"] if first else cmap(0.35 + 0.6 * i / max(lam.size - 1, 1)),
+                label=label)
+    ax.axhline(1, color=COLORS["target"], lw=1)
+    ax.axvline(1, color=COLORS["bound"], ls="--", lw=1.5,
+               label=r"$\eta = 2/\lambda_{\max}$")
+    ax.axvspan(1, top, color=COLORS["bound"], alpha=0.08)
+    if eta_multiple is not None:
+        r = abs(1 - 2 * eta_multiple)
+        ax.axvline(eta_multiple, color=COLORS["data"], ls=":", lw=1.2)
+        if eta_multiple <= top:
+            ax.plot(eta_multiple, r, "o", ms=9, label="this $\\eta$",
+                    color=COLORS["bound"] if r > 1 else COLORS["kernel"])
+    ax.set(xlim=(0, top), ylim=(0, 2), xlabel=r"$\eta\ /\ (2/\lambda_{\max})$",
+           ylabel=r"error factor per step $|1 - \eta\lambda_i|$",
+           title="shrinks below 1, grows above")
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def feature_count(ax: Axes, ds, ps) -> None:
+    """D = C(d + p, p), the number of monomials of degree <= p in d variables, against d on a
+    log scale, one line per degree p.
+
+    Args:
+      ax: the axes.  ds: input dimensions (>= 1).  ps: degrees (>= 1).
+    Introduced in notebooks/01.
+    """
+    import math
+
+    import numpy as np
+
+    ds = np.asarray(ds, dtype=int)
+    for p in ps:
+        ax.semilogy(ds, [math.comb(int(d) + p, p) for d in ds], "o-" if ds.size <= 20 else "-",
+                    ms=4, label=f"$p = {p}$")
+    ax.set(xlabel="input dimension $d$", ylabel="feature dimension $D$",
+           title=r"$D = \binom{d+p}{p}$ explodes with $d$ and $p$")
+    ax.legend(ncol=2)
+
+
+def seconds_against_size(ax: Axes, sizes, seconds, *, xlabel: str, colors=None,
+                         flops=None, title: str = "") -> None:
+    """Measured seconds against a problem size on log-log axes, one line per route.
+
+    Args:
+      ax: the axes.  sizes: shape (S,).  seconds: {label: shape (S,)}.
+      xlabel: the size's name.  colors: {label: colour}.
+      flops: {label: operation counts, shape (S,)} (e.g. `features.ridge_flops`), drawn
+        dotted and scaled to pass through the largest measurement of the same label: the
+        trend the timings should follow once fixed overheads stop mattering.
+      title: what to see.
+    Introduced in notebooks/01 (explicit fit against D) and 02 (explicit against kernel).
+    """
+    import numpy as np
+
+    sizes = np.asarray(sizes, dtype=float)
+    for label, secs in seconds.items():
+        color = (colors or {}).get(label)
+        ms = np.asarray(secs, dtype=float) * 1e3
+        (line,) = ax.loglog(sizes, ms, "o-", color=color, label=f"{label}: measured")
+        if flops is not None and label in flops:
+            count = np.asarray(flops[label], dtype=float)
+            ax.loglog(sizes, count * ms[-1] / count[-1], ":", lw=1.5, color=line.get_color(),
+                      label=f"{label}: operation count")
+    ax.yaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
+    ax.set(xlabel=xlabel, ylabel="time of fit + predict (ms)", title=title)
+    ax.legend()
+
+
+def gram_heatmap(ax: Axes, K, *, title: str) -> None:
+    """A Gram matrix as an image: entry (i, j) = K(x_i, x_j) at row i, column j, with a
+    colour bar (zero-centred red-blue when K has negative entries).
+
+    Args:
+      ax: the axes.  K: shape (n, n).  title: what to see.
+    Introduced in notebooks/02.
+    """
+    import numpy as np
+
+    K = np.asarray(K, dtype=float)
+    limit = float(np.max(np.abs(K)))
+    kwargs = ({"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if K.min() < 0 else {})
+    im = ax.imshow(K, interpolation="nearest", **kwargs)
+    ax.figure.colorbar(im, ax=ax, shrink=0.85)
+    ax.set(xlabel="$j$", ylabel="$i$", title=title)
+    ax.grid(False)
+
+
+def eigenvalues(ax: Axes, eigvals, *, label: str, color: str | None = None,
+                zero_tol: float | None = None) -> None:
+    """Eigenvalues of a symmetric matrix, largest first, on a log scale. Positive ones are
+    dots; those within +-zero_tol of 0 (round-off) grey rings drawn at zero_tol; negative ones
+    below -zero_tol red crosses at their absolute value (a log axis cannot show a sign).
+
+    Args:
+      ax: the axes.  eigvals: shape (n,).  label: legend entry.  color: of the dots.
+      zero_tol: what counts as zero; None: 10 n eps max |lambda| (as `features.check_gram`).
+    Introduced in notebooks/02.
+    """
+    import numpy as np
+
+    lam = np.sort(np.asarray(eigvals, dtype=float))[::-1]
+    tol = (10 * lam.size * np.finfo(float).eps * float(np.max(np.abs(lam)))
+           if zero_tol is None else float(zero_tol))
+    i = np.arange(1, lam.size + 1)
+    pos, neg = lam > tol, lam < -tol
+    zero = ~pos & ~neg
+    ax.semilogy(i[pos], lam[pos], "o-", ms=4, color=color, label=label)
+    if zero.any():
+        ax.semilogy(i[zero], np.full(zero.sum(), tol), "o", ms=5, mfc="none",
+                    color=COLORS["target"], label="zero up to round-off (drawn at the tolerance)")
+    if neg.any():
+        ax.semilogy(i[neg], -lam[neg], "x", ms=8, mew=2, color=COLORS["bound"],
+                    label="negative: $|\\lambda_i|$ shown")
+    ax.set(xlabel="index $i$ (largest first)", ylabel=r"eigenvalue $\lambda_i$")
+    nonzero = np.abs(lam[~zero])
+    low = tol if zero.any() or not nonzero.size else float(nonzero.min())
+    ax.set_ylim(low / 10, float(np.max(np.abs(lam)) if lam.size else 1) * 30)
+    ax.legend(loc="upper right")
+
+
+def rbf_truncation(ax_kernel: Axes, ax_error: Axes, X, x0: float, n_terms, *,
+                   lengthscale: float = 0.5) -> None:
+    """The RBF kernel as an infinite feature map: K(x, x0) from the first n coordinates of
+    `features.rbf_taylor_features` against the exact `features.rbf_kernel` (left), and the
+    largest error over X against n (right).
+
+    Args:
+      ax_kernel, ax_error: two axes.  X: grid, shape (N, 1).  x0: the second point.
+      n_terms: the truncations to draw on the left (ints >= 1).  lengthscale: l > 0.
+    Introduced in notebooks/02.
+    """
+    import numpy as np
+
+    from . import features
+
+    X = np.asarray(X, dtype=float)
+    x = X[:, 0]
+    X0 = np.array([[x0]])
+    exact = np.asarray(features.rbf_kernel(X, X0, lengthscale=lengthscale))[:, 0]
+    n_max = max(40, *n_terms)
+    # truncation after n terms = the first n terms of sum_k phi_k(x) phi_k(x0): a cumsum
+    terms = (np.asarray(features.rbf_taylor_features(X, n_max, lengthscale=lengthscale))
+             * np.asarray(features.rbf_taylor_features(X0, n_max, lengthscale=lengthscale)))
+    partial = np.cumsum(terms, axis=1)  # column n - 1: the kernel of the first n features
+    ax_kernel.plot(x, exact, color=COLORS["kernel"], lw=3, alpha=0.6, label="exact RBF")
+    palette = [COLORS["network"], COLORS["linearized"], COLORS["init"], COLORS["data"]]
+    for k, n in enumerate(n_terms):
+        ax_kernel.plot(x, partial[:, n - 1], "--", lw=1.5, color=palette[k % len(palette)],
+                       label=f"$D = {n}$")
+    ax_kernel.set(xlabel="$x$", ylabel=f"$K(x, {x0:g})$", ylim=(-0.2, 1.2),
+                  title=f"truncated feature map, $\\ell = {lengthscale:g}$")
+    ax_kernel.legend(fontsize=8)
+    err = np.max(np.abs(partial - exact[:, None]), axis=0)
+    ns = np.arange(1, n_max + 1)
+    ax_error.semilogy(ns, np.maximum(err, 1e-17), "o-", ms=3, color=COLORS["kernel"])
+    ax_error.set(xlabel="number of features $D$",
+                 ylabel=r"$\max_x |\langle\phi_D(x),\phi_D(x_0)\rangle - K(x,x_0)|$",
+                 title="close for large $D$, exact for none")
+
+
+# --- notebooks 03-04 (continued): the network and its linearization side by side ---
+
+def network_and_linearized(ax_fit: Axes, ax_loss: Axes, x, network, linearized, *,
+                           title: str = "") -> None:
+    """Two trajectories from the same w0: their functions at the last recorded step on
+    `ax_fit` (network solid blue, linearized dashed orange) and their losses against
+    t = eta k on `ax_loss` (log scale).
+
+    Args:
+      ax_fit, ax_loss: the axes.  x: the 1-D evaluation points, shape (n_eval,).
+      network, linearized: `train.Trajectory` objects with predictions (R, n_eval).
+      title: the title of ax_fit.
+    Introduced in notebooks/04.
+    """
+    import numpy as np
+
+    x = np.ravel(np.asarray(x, dtype=float))
+    for traj, role, style, label in ((network, "network", "-", "network $f$"),
+                                     (linearized, "linearized", "--",
+                                      r"linearized $f_{\mathrm{lin}}$")):
+        ax_fit.plot(x, np.asarray(traj.predictions[-1], dtype=float), style,
+                    color=COLORS[role], label=label)
+        ax_loss.semilogy(np.asarray(traj.times, dtype=float), np.asarray(traj.loss, dtype=float),
+                         style, color=COLORS[role], label=label)
+    ax_fit.set(xlabel="$x$", ylabel="$f(x)$", title=title)
+    ax_loss.set(xlabel=r"$t = \eta k$", ylabel=r"loss $\frac{1}{2}\|U\|^2$")

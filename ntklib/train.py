@@ -366,3 +366,27 @@ def train_linear(Phi: Array, y: Array, w0: Array | None = None, *, eta: float, s
         _linear_model, w0, Phi, y, Phi_eval, eta, DIVERGENCE_THRESHOLD, steps=steps,
         record_every=record_every))
 
+
+
+# --- notebooks 03-04: how much the "features" grad_w f move during training ---
+
+def feature_change(params0: net.Params, params: net.Params, X: Array, *,
+                   activation: str = "relu", parameterization: str = "ntk") -> float:
+    """Relative change of the network's features, |J(w) - J(w0)|_F / |J(w0)|_F on X.
+
+    J(w) = d f(w, X) / dw (shape (n, P), `net.jacobian`): its rows are the "features"
+    phi(x_j) = grad_w f(w, x_j). For a kernel model (notebook 01) they are fixed and this is
+    0; for the network they move with w(t), less and less as the width grows (lazy training).
+
+    Args:
+      params0: the weights at initialisation, `Params(A=(m, d), b=(m,))`.
+      params: the weights after training, same shapes.
+      X: inputs, shape (n, d).
+    Returns:
+      the relative Frobenius change, a float >= 0.
+    Introduced in notebooks/03.
+    """
+    params0, params = net.check_params_pair(params0, params)
+    kw = dict(activation=activation, parameterization=parameterization)
+    J0 = net.jacobian(params0, X, **kw)
+    return float(jnp.linalg.norm(net.jacobian(params, X, **kw) - J0) / jnp.linalg.norm(J0))

@@ -279,3 +279,51 @@ def test_flow_predictor_refuses_mismatched_shapes(key, which, match):
     args[which] = args[which][..., :-1]
     with pytest.raises(ValueError, match=match):
         dyn.flow_predictor(**args)
+
+
+# ------------------------------------------ discrete GD at test points, regimes (nb 06)
+
+def test_gd_predictions_match_the_trained_linearized_network():
+    """Closed form (I - eta K)^k at test points against gradient descent on f_lin itself."""
+    from ntklib import linearize, net, ntk
+
+    k1, k2 = jax.random.split(jax.random.key(3))
+    X = net.embed(jax.random.uniform(k1, (9, 1), minval=-1, maxval=1))
+    Xt = net.embed(jnp.linspace(-1, 1, 7)[:, None])
+    y = jnp.sin(3 * X[:, 0])
+    p0 = net.init(k2, 2, 32)
+    K, Ks = ntk.empirical_ntk(p0, X), ntk.empirical_ntk(p0, Xt, X)
+    f0, f0t = net.apply(p0, X), net.apply(p0, Xt)
+    eta = 0.7 * dyn.max_stable_learning_rate(K)
+    lin = linearize.train_linearized(p0, X, y, eta=eta, steps=40, record_every=10, X_eval=Xt)
+    pred = dyn.gd_predictions(K, Ks, f0, f0t, y, eta=eta, steps=40)
+    assert pred.shape == (41, 7)
+    assert jnp.allclose(pred[lin.record_steps], lin.predictions, atol=1e-10)
+    # at the training points the predictions are y + U_k
+    on_train = dyn.gd_predictions(K, K, f0, f0, y, eta=eta, steps=40)
+    assert jnp.allclose(on_train - y, dyn.gd_residual(K, f0 - y, eta=eta, steps=40),
+                        atol=1e-10)
+    with pytest.raises(ValueError, match="eta"):
+        dyn.gd_predictions(K, Ks, f0, f0t, y, eta=-1.0, steps=4)
+
+
+@pytest.mark.parametrize(("loss", "name"), [
+    ([10.0, 5.0, 1.0, 0.1], "converging"),
+    ([10.0, 800.0, 3.0, 0.1], "catapult"),
+    ([10.0, 1e5, float("nan"), float("nan")], "diverging"),
+    ([10.0, 1e5, 30.0, 12.0], "stalled"),
+])
+def test_classify_regime_names_each_kind_of_run(loss, name):
+    r = dyn.classify_regime(np.array(loss), eta=0.15, lambda_max=20.0)
+    assert r.name == name and r.multiple == pytest.approx(1.5)
+    assert r.peak == pytest.approx(np.nanmax(loss))
+    assert name.upper() in r.message or name in r.message
+
+
+def test_classify_regime_refuses_bad_input():
+    with pytest.raises(ValueError, match="at least 2"):
+        dyn.classify_regime(np.array([1.0]), eta=0.1, lambda_max=1.0)
+    with pytest.raises(ValueError, match="lambda_max"):
+        dyn.classify_regime(np.array([1.0, 0.5]), eta=0.1, lambda_max=0.0)
+    with pytest.raises(ValueError, match="loss\\[0\\]"):
+        dyn.classify_regime(np.array([np.nan, 0.5]), eta=0.1, lambda_max=1.0)

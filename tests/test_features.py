@@ -295,3 +295,116 @@ _X2, _K, _y = np.ones((3, 2)), np.eye(3), np.ones(3)
 def test_bad_inputs_are_rejected_naming_the_argument(call, error, argname):
     with pytest.raises(error, match=rf"^{argname}\b"):
         call()
+
+
+# --------------------------------------------------------------------------- notebooks 01-02:
+# the loss of a linear model, its gradient, a slice of it, the RBF feature map, the two routes
+
+def _regression(seed=7, n=9, D=4):
+    Phi = np.asarray(_X(seed, n, D))
+    y = np.asarray(jax.random.normal(jax.random.key(seed + 1), (n,), jnp.float64))
+    w = np.asarray(jax.random.normal(jax.random.key(seed + 2), (D,), jnp.float64))
+    return Phi, y, w
+
+
+def test_linear_loss_is_half_the_sum_of_squared_residuals():
+    Phi, y, w = _regression()
+    by_hand = 0.5 * sum((float(Phi[j] @ w) - y[j]) ** 2 for j in range(len(y)))
+    assert float(F.linear_loss(Phi, y, w)) == pytest.approx(by_hand, rel=1e-13)
+    batch = np.stack([w, 2 * w, -w])
+    np.testing.assert_allclose(F.linear_loss(Phi, y, batch),
+                               [float(F.linear_loss(Phi, y, u)) for u in batch], rtol=1e-13)
+    with pytest.raises(ValueError, match="w must have shape"):
+        F.linear_loss(Phi, y, w[:-1])
+
+
+def test_linear_loss_gradient_is_autodiff_and_descends():
+    """Phi^T (f - y) equals jax.grad of L; a small step against it lowers L, a step along the
+    notes' sign (y - f) raises it."""
+    Phi, y, w = _regression()
+    auto = jax.grad(lambda u: 0.5 * jnp.sum((jnp.asarray(Phi) @ u - y) ** 2))(jnp.asarray(w))
+    g = F.linear_loss_gradient(Phi, y, w)
+    np.testing.assert_allclose(g, auto, rtol=1e-12)
+    L0 = float(F.linear_loss(Phi, y, w))
+    assert float(F.linear_loss(Phi, y, w - 1e-3 * g)) < L0
+    notes = Phi.T @ (y - Phi @ w)  # (y - f) phi: the slip
+    assert float(F.linear_loss(Phi, y, w - 1e-3 * notes)) > L0
+
+
+def test_loss_slice_entries_and_minimum_at_the_least_squares_weights():
+    Phi, y, _ = _regression(n=12, D=3)
+    w_star = np.asarray(F.least_squares(Phi, y))
+    wi = np.linspace(w_star[0] - 1, w_star[0] + 1, 21)  # w_star at index 10 of each grid
+    wj = np.linspace(w_star[2] - 2, w_star[2] + 2, 11)
+    L = np.asarray(F.loss_slice(Phi, y, w_star, 0, 2, wi, wj))
+    assert L.shape == (11, 21)
+    u = w_star.copy()
+    u[0], u[2] = wi[3], wj[7]
+    assert L[7, 3] == pytest.approx(float(F.linear_loss(Phi, y, u)), rel=1e-12)
+    assert np.unravel_index(np.argmin(L), L.shape) == (5, 10)
+    with pytest.raises(ValueError, match="two different weights"):
+        F.loss_slice(Phi, y, w_star, 1, 1, wi, wj)
+    with pytest.raises(ValueError, match="j must be a weight index"):
+        F.loss_slice(Phi, y, w_star, 0, 3, wi, wj)
+
+
+@pytest.mark.parametrize("lengthscale", [0.5, 1.0, 2.0])
+def test_rbf_taylor_features_approach_the_rbf_kernel(lengthscale):
+    X = np.linspace(-1.0, 1.0, 9)[:, None]
+    exact = np.asarray(F.rbf_kernel(X, lengthscale=lengthscale))
+    Phi = np.asarray(F.rbf_taylor_features(X, 60, lengthscale=lengthscale))
+    assert Phi.shape == (9, 60)
+    np.testing.assert_allclose(Phi @ Phi.T, exact, atol=1e-14)
+    errors = [np.max(np.abs(Phi[:, :n] @ Phi[:, :n].T - exact)) for n in (1, 2, 4, 8)]
+    assert all(a > b > 0 for a, b in itertools.pairwise(errors))  # better, never exact
+    # first coordinates by hand: exp(-z^2/2) (1, z, z^2/sqrt 2)
+    z = X[:, 0] / lengthscale
+    np.testing.assert_allclose(Phi[:, :3], np.exp(-z**2 / 2)[:, None] *
+                               np.stack([np.ones_like(z), z, z**2 / math.sqrt(2)], 1),
+                               rtol=1e-13)
+    with pytest.raises(ValueError, match="X must have 1 columns"):
+        F.rbf_taylor_features(_X(0, 3, 2), 4)
+
+
+@pytest.mark.parametrize(("p", "c", "lam"), [(3, 1.0, 0.1), (5, 0.5, 0.0), (2, 0.0, 1e-3)])
+def test_ridge_routes_agree_with_a_numpy_solve(p, c, lam):
+    X, Xt = np.asarray(_X(3, 15, 2)), np.asarray(_X(4, 6, 2))
+    y = np.sin(X[:, 0]) + X[:, 1]
+    Phi = np.asarray(F.polynomial_features(X, p, c))
+    Phit = np.asarray(F.polynomial_features(Xt, p, c))
+    if lam > 0:
+        w = np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ y)
+    else:
+        w = np.linalg.lstsq(Phi, y, rcond=None)[0]
+    expected = Phit @ w
+    for route in F.ROUTES:
+        got = np.asarray(F.polynomial_ridge_predict(X, y, Xt, p=p, c=c, lam=lam, route=route))
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-7 * np.abs(expected).max())
+    with pytest.raises(ValueError, match="route must be one of"):
+        F.polynomial_ridge_predict(X, y, Xt, p=p, route="both")
+
+
+def test_fit_seconds_is_a_positive_time():
+    X = np.asarray(_X(5, 20, 2))
+    for route in F.ROUTES:
+        secs = F.fit_seconds(X, X[:, 0], X, p=2, route=route, repeats=2)
+        assert isinstance(secs, float) and 0 < secs < 60
+    with pytest.raises(ValueError, match="repeats must be an integer >= 1"):
+        F.fit_seconds(X, X[:, 0], X, p=2, repeats=0)
+
+
+def test_ridge_flops_leading_terms():
+    assert F.ridge_flops(100, 2, 3, "primal") == 100 * 10**2 + 10**3 // 3  # D = C(5, 3) = 10
+    assert F.ridge_flops(100, 2, 3, "dual") == 100**2 * 2 + 100**3 // 3
+    # the dual does not care about p, the primal explodes with it
+    assert F.ridge_flops(50, 10, 2, "dual") == F.ridge_flops(50, 10, 6, "dual")
+    assert F.ridge_flops(50, 10, 6, "primal") > 1e4 * F.ridge_flops(50, 10, 2, "primal")
+
+
+def test_fit_seconds_sweep_times_every_problem_and_route():
+    problems = [(np.asarray(_X(s, 12, d)), np.ones(12)) for s, d in [(1, 1), (2, 3)]]
+    out = F.fit_seconds_sweep(problems, p=2, repeats=2)
+    assert list(out) == list(F.ROUTES)
+    assert all(len(secs) == 2 and all(0 < t < 60 for t in secs) for secs in out.values())
+    with pytest.raises(ValueError, match="route must be one of"):
+        F.fit_seconds_sweep(problems, p=2, routes=["kernel"])

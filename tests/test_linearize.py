@@ -202,3 +202,67 @@ def test_train_linearized_does_not_recompile_for_a_new_eta(key):
     size = lz._descend_linearized._cache_size()
     lz.train_linearized(p0, X, -y, eta=0.2, steps=10, record_every=5)
     assert lz._descend_linearized._cache_size() == size
+
+
+# ---- notebooks 03-04: lazy training over widths --------------------------------------------
+
+def test_prediction_gap_is_the_rms_difference_at_each_recorded_time(key):
+    X, y = _toy(8)
+    p0 = net.init(key, 2, 16)
+    kw = dict(eta=0.05, steps=30, record_every=10)
+    a, b = train.train_network(p0, X, y, **kw), lz.train_linearized(p0, X, y, **kw)
+    diff = np.asarray(a.predictions) - np.asarray(b.predictions)
+    expected = [math.sqrt(sum(v * v for v in row) / len(row)) for row in diff.tolist()]
+    np.testing.assert_allclose(lz.prediction_gap(a, b), expected, rtol=1e-12)
+    assert float(lz.prediction_gap(a, b)[0]) == 0.0  # same w0: same function at t = 0
+    c = train.train_network(p0, X, y, eta=0.05, steps=30, record_every=15)
+    with pytest.raises(ValueError, match="one shape"):
+        lz.prediction_gap(a, c)
+
+
+def test_loglog_slope_recovers_a_power_law():
+    m = np.array([10.0, 100.0, 1000.0])
+    slope, C = lz.loglog_slope(m, 3.0 * m**-0.5)
+    assert math.isclose(slope, -0.5, abs_tol=1e-12) and math.isclose(C, 3.0, rel_tol=1e-10)
+    # columns: the geometric mean is fitted, so factors 2 and 1/2 around the law cancel
+    Y = np.stack([6.0 * m**-0.5, 1.5 * m**-0.5], axis=1)
+    slope, C = lz.loglog_slope(m, Y)
+    assert math.isclose(slope, -0.5, abs_tol=1e-12) and math.isclose(C, 3.0, rel_tol=1e-10)
+
+
+@pytest.mark.parametrize(("x", "y", "match"), [
+    ([1.0], [1.0], "length >= 2"), ([1.0, 2.0], [1.0, -1.0], "positive"),
+    ([1.0, 2.0], [1.0, 2.0, 3.0], "length >= 2"), ([2.0, 2.0], [1.0, 3.0], "distinct"),
+    ([1.0, 2.0], [1.0, np.inf], "finite")])
+def test_loglog_slope_rejects_bad_input(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        lz.loglog_slope(x, y)
+
+
+def test_lazy_training_sweep_agrees_with_single_runs(key):
+    X, y = _toy(8)
+    X_eval = net.embed(jnp.linspace(-1, 1, 5)[:, None])
+    kw = dict(eta=0.05, steps=40, record_every=10, X_eval=X_eval)
+    sweep = lz.lazy_training_sweep(key, X, y, widths=[8, 64], seeds=2, **kw)
+    assert sweep.gap.shape == (2, 2) and set(sweep.trajectories) == {8, 64}
+    assert "widths=[8, 64]" in repr(sweep)
+    p0 = net.init(jax.random.fold_in(key, 1), 2, 64)
+    f = train.train_network(p0, X, y, **kw)
+    lin = lz.train_linearized(p0, X, y, **kw)
+    delta, w0 = _flat(f.params) - _flat(p0), _flat(p0)
+    np.testing.assert_allclose(sweep.weight_change[1, 1],
+                               np.linalg.norm(delta) / np.linalg.norm(w0), rtol=1e-10)
+    np.testing.assert_allclose(sweep.weight_step_rms[1, 1],
+                               np.sqrt(np.mean(delta**2)), rtol=1e-10)
+    diff = np.asarray(f.predictions) - np.asarray(lin.predictions)
+    np.testing.assert_allclose(sweep.gap[1, 1], np.sqrt(np.mean(diff**2, axis=1)).max(),
+                               rtol=1e-10)
+    moved = np.asarray(f.predictions[-1]) - np.asarray(f.predictions[0])
+    np.testing.assert_allclose(sweep.function_change[1, 1], np.sqrt(np.mean(moved**2)),
+                               rtol=1e-10)
+
+
+def test_lazy_training_sweep_says_when_training_diverges(key):
+    X, y = _toy(8)
+    with pytest.raises(ValueError, match="diverged at m=8"):
+        lz.lazy_training_sweep(key, X, y, widths=[8], seeds=1, eta=50.0, steps=30)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jax.flatten_util import ravel_pytree
 
 from ntklib import net
 
@@ -144,3 +145,84 @@ def test_apply_under_jit_with_a_closed_over_concrete_array(key):
     X = _X(key)
     f = jax.jit(lambda A, X: net.apply(net.Params(A, p.b), X))
     np.testing.assert_allclose(f(p.A, X), net.apply(p, X), rtol=1e-14)
+
+
+# --- notebooks 03-04: outputs at initialisation over many draws, the Jacobian ------------
+
+@pytest.mark.parametrize("scaling", net.SCALINGS)
+def test_outputs_at_init_are_those_of_net_init_one_draw_at_a_time(key, scaling):
+    X = _X(key, n=4, d=2)
+    m, samples = 9, 5
+    out = net.outputs_at_init(key, X, m=m, samples=samples, scaling=scaling)
+    assert out.shape == (samples, 4) and out.dtype == X.dtype
+    init_as = "standard" if scaling == "standard" else "ntk"
+    apply_as = "ntk" if scaling == "ntk" else "standard"
+    for s, k in enumerate(jax.random.split(key, samples)):
+        p = net.init(k, 2, m, init_as)
+        np.testing.assert_allclose(out[s], net.apply(p, X, parameterization=apply_as),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def test_outputs_at_init_scalings_relate_exactly(key):
+    """With one key: 'standard' (b / sqrt(m), no factor) gives the very numbers of 'ntk'
+    at initialisation, and 'unscaled' is sqrt(m) times them."""
+    X = _X(key, n=3, d=2)
+    kw = dict(m=25, samples=7)
+    ntk_ = net.outputs_at_init(key, X, scaling="ntk", **kw)
+    np.testing.assert_allclose(net.outputs_at_init(key, X, scaling="standard", **kw), ntk_,
+                               rtol=1e-12)
+    np.testing.assert_allclose(net.outputs_at_init(key, X, scaling="unscaled", **kw),
+                               5 * ntk_, rtol=1e-12)
+
+
+def test_outputs_at_init_batches_do_not_change_the_result(key, monkeypatch):
+    X = _X(key, n=3, d=2)
+    whole = net.outputs_at_init(key, X, m=16, samples=10)
+    monkeypatch.setattr(net, "_INIT_BATCH_ELEMENTS", 3 * 16 * 3)  # 3 draws a batch, 1 left
+    np.testing.assert_allclose(net.outputs_at_init(key, X, m=16, samples=10), whole,
+                               rtol=1e-13)
+
+
+def test_output_covariance_at_init_is_the_relu_kernel_kb(key):
+    """E[f(x) f(x')] = E[relu(a.x) relu(a.x')] = |x||x'| (sin t + (pi - t) cos t) / (2 pi)
+    at every width (MATH.md section 3, written out here independently of ntklib.ntk).
+    Tolerance: 5 standard errors of a sample covariance, sqrt((K_xx K_x'x' + K_xx'^2) / S)."""
+    X = jnp.array([[0.6, 1.0], [-0.4, 1.0], [1.0, 0.3]])
+    S = 4000
+    F = np.asarray(net.outputs_at_init(key, X, m=40, samples=S))
+    C = F.T @ F / S
+    norms = np.linalg.norm(np.asarray(X), axis=1)
+    cos = np.clip(np.asarray(X) @ np.asarray(X).T / np.outer(norms, norms), -1, 1)
+    t = np.arccos(cos)
+    K = np.outer(norms, norms) * (np.sin(t) + (np.pi - t) * cos) / (2 * np.pi)
+    se = np.sqrt((np.outer(np.diag(K), np.diag(K)) + K**2) / S)
+    assert np.all(np.abs(C - K) < 5 * se), (C, K)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [(dict(scaling="mean-field"), "scaling"), (dict(samples=0), "samples"),
+     (dict(m=0), "m must be"), (dict(activation="gelu"), "activation")],
+)
+def test_outputs_at_init_rejects_bad_input(key, kwargs, match):
+    args = dict(m=3, samples=2) | kwargs
+    with pytest.raises(ValueError, match=match):
+        net.outputs_at_init(key, jnp.ones((2, 2)), **args)
+
+
+@pytest.mark.parametrize("activation", ACTS)
+@pytest.mark.parametrize("parameterization", net.PARAMETERIZATIONS)
+def test_jacobian_matches_autodiff_in_ravel_pytree_order(key, activation, parameterization):
+    p = net.init(key, 3, 6)
+    X = _X(jax.random.key(5), n=4)
+    J = net.jacobian(p, X, activation=activation, parameterization=parameterization)
+    assert J.shape == (4, p.size)
+    flat, unravel = ravel_pytree(p)
+    J_ad = jax.jacrev(lambda w: net.apply(unravel(w), X, activation=activation,
+                                          parameterization=parameterization))(flat)
+    np.testing.assert_allclose(J, J_ad, rtol=1e-12, atol=1e-14)
+
+
+def test_jacobian_rejects_a_wrong_input_width(key):
+    with pytest.raises(ValueError, match="X must have 3 columns"):
+        net.jacobian(net.init(key, 3, 4), jnp.ones((2, 2)))

@@ -277,3 +277,39 @@ def test_bad_input_is_rejected_with_the_argument_named(key):
     for call, error, name in _bad_calls(key):
         with pytest.raises(error, match=name):
             call()
+
+
+# ---------------------------------------------------------------- convergence and drift (nb 05)
+
+def test_relative_error_of_a_scaled_kernel_and_bad_inputs(key):
+    K = ntk.infinite_width_ntk(_inputs(key)[0])
+    assert ntk.relative_error(3 * K, K) == pytest.approx(2.0, rel=1e-12)
+    assert ntk.relative_error(K, K) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        ntk.relative_error(K[:2], K)
+    with pytest.raises(ValueError, match="zero matrix"):
+        ntk.relative_error(K, jnp.zeros_like(K))
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_width_errors_fall_like_one_over_sqrt_m(key, activation):
+    X = _inputs(key, n1=12, d=2)[0]
+    widths = [16, 256, 4096]
+    err = ntk.width_errors(key, X, widths, draws=6, activation=activation)
+    assert err.shape == (3,) and np.all(np.diff(err) < 0)
+    scaled = err * np.sqrt(widths)  # about constant if the rate is 1/sqrt(m)
+    assert scaled.max() / scaled.min() < 3
+
+
+def test_kernel_drift_is_zero_at_rest_and_follows_a_known_rescaling(key):
+    """Scaling b by c multiplies K^a by c^2 and leaves K^b: an independent route to the drift."""
+    X = _inputs(key)[0]
+    p0 = net.init(key, 3, 64)
+    assert ntk.kernel_drift(p0, p0, X, activation="tanh") == 0.0
+    c = 1.3
+    parts = ntk.empirical_ntk_parts(p0, X, activation="tanh")
+    expected = float(jnp.linalg.norm((c**2 - 1) * parts.Ka) / jnp.linalg.norm(parts.K))
+    moved = net.Params(p0.A, c * p0.b)
+    assert ntk.kernel_drift(p0, moved, X, activation="tanh") == pytest.approx(expected, rel=1e-10)
+    with pytest.raises(ValueError, match="shapes of params0"):
+        ntk.kernel_drift(p0, net.init(key, 3, 32), X)

@@ -376,3 +376,41 @@ def test_gradient_descent_rejects_bad_input(kwargs, error, match):
     kw = dict(f=_linear, params0=w0, X=Phi, y=y, eta=0.1, steps=3) | kwargs
     with pytest.raises(error, match=match):
         train.gradient_descent(**kw)
+
+
+# ---- notebooks 03-04: how much the features grad_w f move ---------------------------------
+
+def _autodiff_features(params, X, activation="relu"):
+    J = jax.jacrev(lambda p: net.apply(p, X, activation=activation))(params)
+    return np.concatenate([np.asarray(J.A).reshape(X.shape[0], -1), np.asarray(J.b)], axis=1)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_feature_change_is_the_relative_change_of_the_autodiff_jacobian(key, activation):
+    X, y = _toy(10)
+    p0 = net.init(key, 2, 12)
+    p = train.train_network(p0, X, y, eta=0.05, steps=50, activation=activation).params
+    J0, J = _autodiff_features(p0, X, activation), _autodiff_features(p, X, activation)
+    expected = np.linalg.norm(J - J0) / np.linalg.norm(J0)
+    assert expected > 1e-3  # the features did move
+    got = train.feature_change(p0, p, X, activation=activation)
+    assert math.isclose(got, expected, rel_tol=1e-10)
+    assert train.feature_change(p0, p0, X, activation=activation) == 0.0
+
+
+def test_feature_change_falls_with_width():
+    """A wider network moves its features less (lazy training); relu: about m^(-1/4), since
+    the features sigma'(a_i . x) jump where a neuron's sign flips."""
+    X, y = _toy(12)
+    changes = []
+    for m in [16, 256, 4096]:
+        p0 = net.init(jax.random.key(1), 2, m)
+        p = train.train_network(p0, X, y, eta=0.05, steps=200, record_every=200).params
+        changes.append(train.feature_change(p0, p, X))
+    assert changes[0] > changes[1] > changes[2], changes
+
+
+def test_feature_change_rejects_params_of_another_width(key):
+    X, _ = _toy(4)
+    with pytest.raises(ValueError, match="shapes of params0"):
+        train.feature_change(net.init(key, 2, 3), net.init(key, 2, 4), X)
