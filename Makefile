@@ -13,7 +13,7 @@ PYTEST_ARGS  ?=
 # JupyterLab refuses to run as root without --allow-root (containers, CI machines).
 ROOT_FLAG    := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: install lab test lint notebooks readme clean
+.PHONY: install lab test lint notebooks readme clean bench
 
 install: $(STAMP)
 
@@ -41,6 +41,32 @@ notebooks: $(STAMP)
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
 	  $(BIN)/nbstripout --keep-output --keep-count "$$nb"; \
 	done
+
+# Benchmarks (not part of `make test`; tests/test_bench_smoke.py is): ntklib against
+# neural-tangents and plain jax in their own environment .venv-bench (jax 0.4.25, made from a
+# bare python3 when missing or when its requirements change), then widget latency and
+# notebook times in .venv; writes benchmarks/results.json and benchmarks/RESULTS.md.
+# BENCH_ARGS go to benchmarks/ntk_bench.py: the empirical-NTK grid (72 cells) stops starting
+# cells after --budget-min 60 minutes (the whole grid takes hours on 2 cores: e.g.
+# BENCH_ARGS="--budget-min 600"); the target cell and parts 2-4 always run.
+BENCH_VENV   ?= .venv-bench
+BENCH_BIN    := $(BENCH_VENV)/bin
+BENCH_STAMP  := $(BENCH_VENV)/.bench-installed
+BENCH_ARGS   ?=
+
+$(BENCH_STAMP): benchmarks/requirements-bench.txt pyproject.toml
+	@test -x $(BENCH_BIN)/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BENCH_BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  -r benchmarks/requirements-bench.txt
+	$(BENCH_BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+bench: $(BENCH_STAMP) $(STAMP)
+	@mkdir -p build/bench
+	$(BENCH_BIN)/python benchmarks/ntk_bench.py --out build/bench/ntk.jsonl $(BENCH_ARGS)
+	$(BIN)/python benchmarks/notebook_bench.py --out build/bench/notebooks.json
+	$(BIN)/python benchmarks/report.py build/bench/ntk.jsonl --notebooks build/bench/notebooks.json
 
 # Point every Binder badge of README.md at [project.urls] Repository of pyproject.toml.
 readme:

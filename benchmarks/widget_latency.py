@@ -44,6 +44,43 @@ class Case(NamedTuple):
 def _cases() -> list[Case]:
     """The widgets of the notebooks; each notebook issue registers its own here."""
     cases: list[Case] = []
+    # notebooks 01-02: learning rate of descent in feature space; kernel ridge p, c, lambda
+    from ntklib import widgets
+
+    cases += [
+        Case("01_classic_kernels", "draw_learning_rate", widgets.draw_learning_rate, {"p": 5},
+             "eta_multiple", [0.5, 0.99, 1.01, 1.5]),
+        Case("02_kernel_trick", "draw_kernel_ridge", widgets.draw_kernel_ridge,
+             {"c": 1.0, "lam": 1e-4}, "p", [3, 5, 8, 15]),
+        Case("02_kernel_trick", "draw_kernel_ridge", widgets.draw_kernel_ridge,
+             {"p": 5, "c": 1.0}, "lam", [0.0, 1e-6, 1e-2, 100.0]),
+    ]
+    # notebooks 03-04: width m of the network; f against f_lin with m and eta live. A new
+    # width compiles once (first use); a visited width, or eta at a visited width, does not.
+    cases += [
+        Case("03_one_hidden_layer_network", "draw_width_network", widgets.draw_width_network,
+             {}, "m", [64, 1024, 4096]),
+        Case("04_taylor_linearization", "draw_lazy_training", widgets.draw_lazy_training,
+             {"eta_ratio": 0.5}, "m", [64, 1024, 4096]),
+        Case("04_taylor_linearization", "draw_lazy_training", widgets.draw_lazy_training,
+             {"m": 4096}, "eta_ratio", [0.3, 0.6, 0.9, 1.5]),
+    ]
+    # notebooks 05-06: width m against the infinite-width NTK; the gradient-flow panel (width,
+    # eta as a multiple of 2/lambda_max, steps shown). First use of a width compiles; the
+    # first use of an eta trains network (1000 steps, float32) + kernel models; repeats of a
+    # visited value are cached and time the drawing only.
+    cases += [
+        Case("05_neural_tangent_kernel", "draw_ntk_width", widgets.draw_ntk_width,
+             {}, "m", [64, 1024, 4096, 16384]),
+        Case("05_neural_tangent_kernel", "draw_ntk_width", widgets.draw_ntk_width,
+             {"m": 4096}, "show_Ka", [True, False]),
+        Case("06_gradient_flow", "draw_gradient_flow", widgets.draw_gradient_flow,
+             {"eta_multiple": 0.5}, "m", [256, 1024, 4096]),
+        Case("06_gradient_flow", "draw_gradient_flow", widgets.draw_gradient_flow,
+             {"m": 4096}, "eta_multiple", [0.3, 0.9, 1.5, 2.5]),
+        Case("06_gradient_flow", "draw_gradient_flow", widgets.draw_gradient_flow,
+             {"m": 4096, "eta_multiple": 1.5}, "steps", [100, 500, 1000]),
+    ]
     return cases
 
 
