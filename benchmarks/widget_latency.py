@@ -3,7 +3,8 @@
 For each registered widget (`CASES`), calls its `draw_*` function from ntklib.widgets with a
 sequence of new values of one control, renders the returned figure to PNG (what the inline
 backend sends to the browser), and reports the median and max seconds per update, after
-the first use of each shape (which may compile) reported separately.
+the first use of each shape (which may compile) reported separately. A panel's registered
+warm-up (`widgets.WARM_UPS`) runs first, as `widgets.live` starts it when the panel is built.
 
     .venv/bin/python benchmarks/widget_latency.py            # all cases
     .venv/bin/python benchmarks/widget_latency.py --quick    # smoke: tiny sizes, 2 repeats
@@ -93,6 +94,13 @@ def _render(fig) -> None:
 def measure(case: Case, repeats: int) -> dict[str, Any]:
     """First-use seconds per value, then the median/max of `repeats` further rounds."""
     first, later = [], []
+    # as the panel does when it is built: the registered warm-up (if any) fills the caches
+    # in the background; first use is timed once it has finished
+    from ntklib import widgets
+
+    thread = widgets.warm_up(case.draw)
+    if thread is not None:
+        thread.join()
     for value in case.values:
         t0 = time.perf_counter()
         _render(case.draw(**case.fixed, **{case.control: value}))

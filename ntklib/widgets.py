@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import textwrap
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +34,25 @@ from . import _validate as _v
 from . import data, dynamics, features, linearize, net, ntk, plots, train
 
 Draw = Callable[..., Figure]
+
+#: What a panel computes ahead, in a background thread, when it is built: the jax
+#: compilations and cached results that the first visit of each width would otherwise wait
+#: for (draw function -> its warm-up; filled in by the sections below).
+WARM_UPS: dict[Draw, Callable[[], None]] = {}
+
+
+def warm_up(draw: Draw) -> threading.Thread | None:
+    """Start the registered warm-up of `draw` in a daemon thread (None if it has none).
+
+    It only fills caches (no plotting, which is not thread-safe), so a slider moved before it
+    ends still works: that update just computes for itself.
+    """
+    work = WARM_UPS.get(draw)
+    if work is None:
+        return None
+    thread = threading.Thread(target=work, name=f"warm-up of {draw.__name__}", daemon=True)
+    thread.start()
+    return thread
 
 
 def safe_draw(draw: Draw, **values: Any) -> Figure:
@@ -53,6 +73,7 @@ def live(draw: Draw, controls: Mapping[str, w.ValueWidget], *, height: str = "46
 
     The figure redraws when a control's value changes (on release for sliders with
     `continuous_update=False`). Figures are closed after display, so nothing accumulates.
+    If `draw` has a registered warm-up (`WARM_UPS`), it starts in the background.
 
     Args:
       draw: returns a Figure for keyword arguments named like `controls`.
@@ -72,6 +93,7 @@ def live(draw: Draw, controls: Mapping[str, w.ValueWidget], *, height: str = "46
 
     out = w.interactive_output(show, dict(controls))
     out.layout = w.Layout(height=height, overflow="hidden")
+    warm_up(draw)
     items = list(controls.values())
     rows = [w.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]
     return w.VBox([*rows, out])
@@ -437,8 +459,6 @@ def draw_kernel_ridge(p: int = 5, c: float = 1.0, lam: float = 1e-4) -> Figure:
 
 # --- notebooks 03-04: width m of the network live; f against f_lin with m and eta live ---
 
-# functools, jax, jnp, np, Array, _v and the modules data, dynamics, net, ntk, train are
-# imported in the section above (importing them again is an F811 for ruff).
 
 
 #: Widths of the sliders of notebooks 03-04: powers of 2 (a log scale, and few shapes for jax
@@ -635,3 +655,22 @@ def draw_lazy_training(m: int = 256, eta_ratio: float = 0.5, *, seed: int = 0) -
                  + ("both train, side by side" if not notes else
                     "beyond 2/λ_max the kernel picture ends"), fontsize=11)
     return fig
+
+
+def _warm_width_network(seed: int = 0) -> None:
+    for m in NET_WIDTHS:
+        if m <= WARM_MAX_WIDTH:
+            _width_network(m, seed)
+
+
+def _warm_lazy_training(seed: int = 0, eta_ratio: float = 0.5) -> None:
+    # one run per width compiles both trainers for its shapes; any eta then reuses them
+    for m in NET_WIDTHS[2:]:
+        if m <= WARM_MAX_WIDTH:
+            _lazy_run(m, eta_ratio, seed)
+
+
+#: Widths up to this one are computed ahead by the panels of notebooks 03-04.
+WARM_MAX_WIDTH = 4096
+WARM_UPS[draw_width_network] = _warm_width_network
+WARM_UPS[draw_lazy_training] = _warm_lazy_training

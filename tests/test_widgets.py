@@ -1,5 +1,7 @@
 """ntklib.widgets: the panel pattern shared by every notebook's widgets."""
 
+import threading
+
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import pytest
@@ -46,3 +48,28 @@ def test_live_redraws_on_a_new_value_and_closes_its_figures():
 def test_live_needs_controls():
     with pytest.raises(ValueError, match="controls"):
         widgets.live(_draw, {})
+
+
+def test_live_starts_the_registered_warm_up_in_the_background(monkeypatch):
+    done = []
+    monkeypatch.setitem(widgets.WARM_UPS, _draw, lambda: done.append("warm"))
+    thread = widgets.warm_up(_draw)
+    thread.join(timeout=10)
+    assert done == ["warm"] and thread.daemon
+    widgets.live(_draw, {"a": w.FloatSlider(value=1.0)})  # live starts it too
+    for t in [t for t in threading.enumerate() if t.name == "warm-up of _draw"]:
+        t.join(timeout=10)
+    assert done == ["warm", "warm"]
+    assert widgets.warm_up(lambda a: None) is None  # nothing registered: no thread
+    plt.close("all")
+
+
+def test_the_width_panels_compute_every_width_up_to_4096_ahead(monkeypatch):
+    """Notebooks 03-04: the first visit of a width must not wait for jax to compile."""
+    seen = {"net": [], "lazy": []}
+    monkeypatch.setattr(widgets, "_width_network", lambda m, seed: seen["net"].append(m))
+    monkeypatch.setattr(widgets, "_lazy_run", lambda m, eta, seed: seen["lazy"].append(m))
+    widgets.WARM_UPS[widgets.draw_width_network]()
+    widgets.WARM_UPS[widgets.draw_lazy_training]()
+    assert seen["net"] == [m for m in widgets.NET_WIDTHS if m <= 4096]
+    assert seen["lazy"] == [m for m in widgets.NET_WIDTHS[2:] if m <= 4096]
