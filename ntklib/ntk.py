@@ -92,6 +92,16 @@ def _empirical_ntk(A: Array, b: Array, X1: Array, X2: Array | None, activation: 
     return _empirical_parts(A, b, X1, X2, activation, parameterization).K
 
 
+def _checked_empirical(params: Any, X1: Any, X2: Any, activation: str,
+                       parameterization: str) -> tuple[net.Params, Array, Array | None]:
+    """The arguments of the empirical NTK, validated (shapes, activation, parameterization)."""
+    params = net.check_params(params)
+    X1, X2 = _inputs(X1, X2, params.d)
+    net.activation(activation)
+    net.output_scale(params.m, parameterization)
+    return params, X1, X2
+
+
 def empirical_ntk_parts(params: net.Params, X1: Array, X2: Array | None = None, *,
                         activation: str = "relu", parameterization: str = "ntk") -> NTKParts:
     """Finite-width NTK of the network in `net`, split into K^a (wrt A) and K^b (wrt b).
@@ -110,10 +120,7 @@ def empirical_ntk_parts(params: net.Params, X1: Array, X2: Array | None = None, 
       `NTKParts(Ka, Kb)`, each of shape (n1, n2); `.K` is their sum.
     Introduced in notebooks/05; its m -> inf limit is `infinite_width_ntk_parts`.
     """
-    params = net.check_params(params)
-    X1, X2 = _inputs(X1, X2, params.d)
-    net.activation(activation)
-    net.output_scale(params.m, parameterization)
+    params, X1, X2 = _checked_empirical(params, X1, X2, activation, parameterization)
     return _empirical_parts(params.A, params.b, X1, X2, activation, parameterization)
 
 
@@ -133,10 +140,7 @@ def empirical_ntk(params: net.Params, X1: Array, X2: Array | None = None, *,
       kernel matrix, shape (n1, n2).
     Introduced in notebooks/05; its m -> inf limit is `infinite_width_ntk`.
     """
-    params = net.check_params(params)
-    X1, X2 = _inputs(X1, X2, params.d)
-    net.activation(activation)
-    net.output_scale(params.m, parameterization)
+    params, X1, X2 = _checked_empirical(params, X1, X2, activation, parameterization)
     return _empirical_ntk(params.A, params.b, X1, X2, activation, parameterization)
 
 
