@@ -2,9 +2,12 @@
 
 Each data set is a CSV file listed in `data/SHA256SUMS`; `load` compares the file's SHA-256
 with that list before parsing it, so a corrupted or truncated file is never used silently.
-Columns: `y` is the target, an optional `split` names the part (e.g. train / test), and all
-other columns, in file order, are the input coordinates. Provenance and licence:
-`data/README.md`.
+Columns: an optional `split` column names the part (e.g. train / test); the last column is the
+target `y`; all other columns, in file order, are the input coordinates `X`. The header names
+them all: `Dataset.columns` holds the input names (for axis labels), `Dataset.target` the
+target's name, e.g. `toy_1d` (`split,x,y`) and `penguins`
+(`split,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_kg`). Provenance and
+licence: `data/README.md`.
 
 The folder is `data/` next to the `ntklib` package (a checkout or an editable install); the
 environment variable `NTKLIB_DATA_DIR` points elsewhere, e.g. for a non-editable install.
@@ -32,15 +35,20 @@ CHECKSUMS = "SHA256SUMS"
 class Dataset(NamedTuple):
     """A loaded data set: inputs `X` (n, d) and targets `y` (n,), float64 numpy arrays.
 
-    numpy, not jax: `jnp.asarray(ds.X)` converts (float64 when x64 is enabled).
+    `columns`: the names of the d input columns, in the order of `X`'s columns; `target`: the
+    name of the target column. numpy, not jax: `jnp.asarray(ds.X)` converts (float64 when
+    x64 is enabled).
     """
 
     X: np.ndarray
     y: np.ndarray
     name: str
+    columns: tuple[str, ...]
+    target: str
 
     def __repr__(self) -> str:
-        return f"Dataset({self.name!r}: X {self.X.shape}, y {self.y.shape})"
+        return (f"Dataset({self.name!r}: X {self.X.shape} {', '.join(self.columns)}; "
+                f"y {self.y.shape} {self.target})")
 
 
 def _data_dir() -> Path:
@@ -73,7 +81,8 @@ def load(name: str, split: str | None = None) -> Dataset:
       name: a name from `available()`, e.g. 'toy_1d'.
       split: rows whose `split` column equals this (e.g. 'train' or 'test'); None: all rows.
     Returns:
-      `Dataset(X, y, name)`: `X` shape (n, d) (also for d = 1), `y` shape (n,), float64.
+      `Dataset(X, y, name, columns, target)`: `X` shape (n, d) (also for d = 1), `y` shape
+      (n,), float64; `columns` the d input names, `target` the name of `y`'s column.
     Raises:
       ValueError: unknown name or split, or a file whose checksum does not match.
       FileNotFoundError: a listed file is missing.
@@ -98,8 +107,9 @@ def load(name: str, split: str | None = None) -> Dataset:
         col = header.index("split")
         split = v.choice(split, "split", sorted({row[col] for row in rows}))
         rows = [row for row in rows if row[col] == split]
-    inputs = [i for i, h in enumerate(header) if h not in ("y", "split")]
+    inputs = [i for i, h in enumerate(header[:-1]) if h != "split"]
     X = np.array([[float(row[i]) for i in inputs] for row in rows], dtype=np.float64)
-    y = np.array([float(row[header.index("y")]) for row in rows], dtype=np.float64)
+    y = np.array([float(row[-1]) for row in rows], dtype=np.float64)
     label = name if split is None else f"{name}[{split}]"
-    return Dataset(X.reshape(len(rows), len(inputs)), y, label)
+    return Dataset(X.reshape(len(rows), len(inputs)), y, label,
+                   tuple(header[i] for i in inputs), header[-1])

@@ -1,9 +1,13 @@
 """Tests of ntklib.data and of the shipped files in data/: checksums, reproducible generation,
-shapes, and refusal of unknown, corrupted, truncated or missing files."""
+shapes, columns, values against the upstream source, and refusal of unknown, corrupted,
+truncated or missing files."""
 
+import csv
 import hashlib
+import importlib.metadata
 import importlib.util
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +19,7 @@ REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("make_toy", REPO_DATA / "make_toy.py")
+    spec = importlib.util.spec_from_file_location("make_data", REPO_DATA / "make_data.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,7 +37,7 @@ def copy_dir(tmp_path, monkeypatch):
 def test_default_folder_is_the_repository_data_folder(monkeypatch):
     monkeypatch.delenv("NTKLIB_DATA_DIR", raising=False)
     assert data.DATA_DIR == REPO_DATA
-    assert data.available() == ["toy_1d"]
+    assert data.available() == ["penguins", "toy_1d"]
 
 
 def test_shipped_files_match_sha256sums():
@@ -47,9 +51,17 @@ def test_shipped_files_match_sha256sums():
 
 def test_generator_reproduces_the_shipped_bytes(tmp_path):
     written = _generator().write_all(tmp_path)
-    assert {p.name for p in written} == {"toy_1d.csv", "SHA256SUMS"}
+    # penguins.csv needs palmerpenguins==0.1.6, which the `test` extra installs: no skip
+    assert {p.name for p in written} == {"penguins.csv", "toy_1d.csv", "SHA256SUMS"}
     for path in written:
         assert path.read_bytes() == (REPO_DATA / path.name).read_bytes(), path.name
+
+
+def test_generator_refuses_a_different_upstream_file():
+    generator = _generator()
+    generator.SOURCE_SHA256 = "0" * 64
+    with pytest.raises(RuntimeError, match=r"penguins\.csv has sha256 [0-9a-f]{64}, expected 0+ "):
+        generator.penguins()
 
 
 def test_toy_1d_shapes_and_content(monkeypatch):
@@ -60,6 +72,7 @@ def test_toy_1d_shapes_and_content(monkeypatch):
     assert train.X.dtype == test.y.dtype == np.float64
     assert data.load("toy_1d").X.shape == (125, 1)
     assert train.name == "toy_1d[train]" and "X (24, 1)" in repr(train)
+    assert train.columns == ("x",) and train.target == "y"
     x = train.X[:, 0]
     assert np.all(np.abs(x) <= 1) and np.min(np.diff(x)) >= 0.025
     np.testing.assert_allclose(test.X[:, 0], np.linspace(-1, 1, 101), atol=1e-10)
@@ -69,8 +82,67 @@ def test_toy_1d_shapes_and_content(monkeypatch):
     assert 0.01 < np.std(noise) < 0.15 and np.max(np.abs(noise)) < 0.25
 
 
+def _penguins_source_rows():
+    """The upstream rows, read with the csv module from the installed package's file."""
+    dist = importlib.metadata.distribution("palmerpenguins")
+    path = Path(dist.locate_file("palmerpenguins/data/penguins.csv"))
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+PENGUIN_INPUTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm")
+
+
+def test_penguins_shapes_splits_columns(monkeypatch):
+    monkeypatch.delenv("NTKLIB_DATA_DIR", raising=False)
+    train, test = data.load("penguins", "train"), data.load("penguins", "test")
+    every = data.load("penguins")
+    assert train.X.shape == (223, 3) and train.y.shape == (223,)
+    assert test.X.shape == (119, 3) and test.y.shape == (119,)
+    assert every.X.shape == (342, 3) and every.X.dtype == every.y.dtype == np.float64
+    for ds in (train, test, every):
+        assert ds.columns == PENGUIN_INPUTS and ds.target == "body_mass_kg"
+    assert test.name == "penguins[test]" and "body_mass_kg" in repr(test)
+    assert np.all(np.isfinite(every.X)) and np.all(np.isfinite(every.y))
+    assert 2.5 < every.y.min() and every.y.max() < 6.5  # kilograms, not grams
+    header = (REPO_DATA / "penguins.csv").read_text().splitlines()[0]
+    assert header == "split,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_kg"
+
+
+def test_penguins_match_the_source_rows(monkeypatch):
+    monkeypatch.delenv("NTKLIB_DATA_DIR", raising=False)
+    source = _penguins_source_rows()
+    kept = [r for r in source if "NA" not in [r[c] for c in (*PENGUIN_INPUTS, "body_mass_g")]]
+    assert len(source) == 344 and len(kept) == 342
+    for split, years in (("train", {"2007", "2008"}), ("test", {"2009"})):
+        rows = [r for r in kept if r["year"] in years]
+        ds = data.load("penguins", split)
+        assert len(rows) == len(ds.y)
+        for i in (0, 1, len(rows) // 2, len(rows) - 1):  # spot checks, in source order
+            expected = [float(rows[i][c]) for c in PENGUIN_INPUTS]
+            np.testing.assert_array_equal(ds.X[i], expected)
+            assert ds.y[i] == float(rows[i]["body_mass_g"]) / 1000
+        # every row: inputs exactly, target within one rounding of g / 1000
+        X = np.array([[float(r[c]) for c in PENGUIN_INPUTS] for r in rows])
+        grams = np.array([float(r["body_mass_g"]) for r in rows])
+        np.testing.assert_array_equal(ds.X, X)
+        np.testing.assert_allclose(ds.y * 1000, grams, rtol=1e-15)
+
+
+def test_penguins_numbers_are_written_exactly():
+    # the text of each number, not its float: inputs as in the source, kg = g / 1000 exactly
+    source = [r for r in _penguins_source_rows() if r["bill_length_mm"] != "NA"]
+    with (REPO_DATA / "penguins.csv").open(newline="") as f:
+        shipped = list(csv.DictReader(f))
+    assert len(shipped) == len(source) == 342
+    for ours, theirs in zip(shipped, source, strict=True):
+        assert [ours[c] for c in PENGUIN_INPUTS] == [theirs[c] for c in PENGUIN_INPUTS]
+        assert Decimal(ours["body_mass_kg"]) * 1000 == Decimal(theirs["body_mass_g"])
+        assert ours["split"] == ("test" if theirs["year"] == "2009" else "train")
+
+
 def test_unknown_name_and_split_are_refused_with_the_choices(copy_dir):
-    with pytest.raises(ValueError, match=r"name must be one of 'toy_1d'; got 'toy_2d'"):
+    with pytest.raises(ValueError, match=r"name must be one of 'penguins', 'toy_1d'; got 'toy_2d'"):
         data.load("toy_2d")
     with pytest.raises(ValueError, match=r"split must be one of 'test', 'train'"):
         data.load("toy_1d", "validation")
@@ -92,9 +164,22 @@ def test_truncated_file_is_refused(copy_dir):
         data.load("toy_1d")
 
 
+@pytest.mark.parametrize("damage", ["corrupt", "truncate"])
+def test_damaged_penguins_file_is_refused(copy_dir, damage):
+    path = copy_dir / "penguins.csv"
+    text = path.read_bytes()
+    if damage == "corrupt":
+        path.write_bytes(text.replace(b"3.750", b"3.570", 1))  # still a valid CSV
+    else:
+        path.write_bytes(text[: len(text) // 2 + 3])
+    with pytest.raises(ValueError, match=r"penguins\.csv does not match SHA256SUMS"):
+        data.load("penguins", "train")
+
+
 def test_missing_files_are_reported(copy_dir):
     (copy_dir / "toy_1d.csv").unlink()
-    with pytest.raises(FileNotFoundError, match=r"toy_1d\.csv.*missing.*available: toy_1d"):
+    with pytest.raises(FileNotFoundError,
+                       match=r"toy_1d\.csv.*missing.*available: penguins, toy_1d"):
         data.load("toy_1d")
     (copy_dir / "SHA256SUMS").unlink()
     with pytest.raises(FileNotFoundError, match="NTKLIB_DATA_DIR"):
