@@ -1,7 +1,8 @@
 """Widget latency and notebook execution time (parts 5-6 of `make bench`), in the learners' .venv.
 
 5. every widget case registered in `widget_latency._cases()` (by the notebook issues): new
-   control value -> figure rendered to PNG, median over repeated updates; first use separately;
+   control value -> figure rendered to PNG, median over repeated updates; first use
+   separately, cold (fresh process, no warm-up) and after the panel's warm-up;
 6. every notebooks/*.ipynb executed top to bottom in a fresh kernel (nbclient), then the
    whole series under strict nbval (`pytest notebooks`, the project's nbval options), timed.
 
@@ -27,9 +28,10 @@ def widget_records(repeats: int) -> list[dict[str, Any]]:
     import widget_latency
 
     records = []
-    for case in widget_latency._cases():
-        try:
-            r = widget_latency.measure(case, repeats)
+    for i, case in enumerate(widget_latency._cases()):
+        try:  # cold first use in a fresh process, then as a learner meets it (warm-up)
+            cold = widget_latency.measure_cold(i)
+            r = {**widget_latency.measure(case, repeats), **cold}
         except Exception as exc:  # a broken widget is a result, not a crash of the bench
             r = {"notebook": case.notebook, "widget": case.name, "control": case.control,
                  "error": f"{type(exc).__name__}: {str(exc)[:200]}"}

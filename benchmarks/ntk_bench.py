@@ -221,8 +221,10 @@ class Calibration:
 
 # ---------------------------------------------------------------- part 4: the ceiling
 
-def matmul_ceiling(dtypes: list[str], sizes: list[int], emit: Callable) -> dict[str, float]:
-    """Best median flop rate of square matmuls (2 N^3 flops), per dtype."""
+def matmul_ceiling(dtypes: list[str], sizes: list[int], emit: Callable,
+                   when: str = "start") -> dict[str, float]:
+    """Best median flop rate of square matmuls (2 N^3 flops), per dtype; `when` tells the
+    run's first measurement from its repeat at the end (the load may have changed)."""
     best = {}
     for dtype in dtypes:
         for N in sizes:
@@ -233,7 +235,7 @@ def matmul_ceiling(dtypes: list[str], sizes: list[int], emit: Callable) -> dict[
             rate = 2 * N**3 / r["median_s"]
             best[dtype] = max(best.get(dtype, 0.0), rate)
             emit({"part": "ceiling", "name": "matmul", "sizes": {"N": N}, "dtype": dtype,
-                  "median_s": r["median_s"], "min_s": r["min_s"], "runs": r["runs"],
+                  "when": when, "median_s": r["median_s"], "min_s": r["min_s"], "runs": r["runs"],
                   "flops": 2 * N**3, "gflops_per_s": rate / 1e9, "load": load()})
     return best
 
@@ -502,6 +504,8 @@ class Writer:
 
     def __init__(self, path: Path | None):
         self.path = path
+        # one id per run: report.py keeps the latest run's record of each measurement
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
         self.pending: dict[str, dict[str, Any]] = {}
         self.records: list[dict[str, Any]] = []
 
@@ -524,7 +528,7 @@ class Writer:
         rec = {"run": {"python": platform.python_version(), "jax": jax.__version__,
                        "numpy": np.__version__,
                        "neural_tangents": getattr(nt, "__version__", None),
-                       "cores": os.cpu_count()}, **rec}
+                       "cores": os.cpu_count(), "started": self.started}, **rec}
         self.records.append(rec)
         line = {k: v for k, v in rec.items() if k != "run"}
         print(json.dumps(line, default=str)[:300], flush=True)
@@ -600,7 +604,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                   "sizes": {k: cell[k] for k in ("n", "m", "d")}, "dtype": cell["dtype"],
                   **peak_memory_child(cell, route), "load": load()})
     if "ceiling" in parts and not args.quick:  # again at the end: the load may have changed
-        matmul_ceiling(dtypes, [2048], emit)
+        matmul_ceiling(dtypes, [2048], emit, when="end")
     return emit.records
 
 

@@ -20,13 +20,37 @@ HERE = Path(__file__).resolve().parent
 TARGET = {"activation": "relu", "n": 1024, "m": 4096, "d": 784, "dtype": "float32"}
 
 
+def measurement_key(r: dict) -> tuple:
+    """What a record measures (not when): two records with one key are two runs of it."""
+    return (r.get("part"), r.get("name"), r.get("activation"), r.get("case"),
+            r.get("control"), json.dumps(r.get("sizes"), sort_keys=True), r.get("dtype"),
+            r.get("when", "start"))
+
+
+def latest(records: list[dict]) -> list[dict]:
+    """One record per measurement: the latest run's (records are in the order written, and
+    a rerun of one part, or a later staged run, comes later), so the tables show each
+    measurement once. "Not run (deadline)" records of a cell measured later are dropped."""
+    keep: dict[tuple, dict] = {}
+    for r in records:
+        keep.pop(measurement_key(r), None)  # re-insert: the order follows the latest run
+        keep[measurement_key(r)] = r
+    measured = {(r.get("activation"), json.dumps(r.get("sizes"), sort_keys=True), r.get("dtype"))
+                for r in keep.values() if r.get("part") == "empirical_ntk"
+                and r.get("name") == "ntklib"}
+    return [r for r in keep.values() if not (
+        r.get("name") == "deadline" and (r["sizes"].get("activation"), json.dumps(
+            {k: r["sizes"][k] for k in ("n", "m", "d")}, sort_keys=True),
+            r["sizes"].get("dtype")) in measured)]
+
+
 def load_records(ntk_paths: list[Path], nb_path: Path | None) -> tuple[list[dict], dict]:
-    """Records of every JSON-lines file in order: a later record of the same measurement
-    (a rerun of one part) replaces an earlier one in the tables."""
+    """Records of every JSON-lines file in order (then the notebooks' records), one per
+    measurement (`latest`)."""
     records = [json.loads(line) for path in ntk_paths
                for line in path.read_text().splitlines() if line.strip()]
     nb = json.loads(nb_path.read_text()) if nb_path and nb_path.exists() else {}
-    return records + nb.get("records", []), nb
+    return latest(records + nb.get("records", [])), nb
 
 
 def _ms(s: float | None) -> str:
@@ -37,6 +61,10 @@ def _ms(s: float | None) -> str:
 
 def _x(r: float | None) -> str:
     return "-" if r is None else f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
+
+
+def _rate(r: dict | None) -> str:
+    return "-" if r is None else f"{r['gflops_per_s']:.0f}"
 
 
 def _gib(b: float | None) -> str:
@@ -215,8 +243,15 @@ def targets(records: list[dict], cells: dict) -> list[str]:
         row(f"widget update, slowest ({worst['name']})", worst["median_s"], "< 300 ms",
             worst["median_s"] < 0.3)
         worst = max(widgets, key=lambda r: r["first_use_max_s"])
-        row(f"widget first use, slowest ({worst['name']})", worst["first_use_max_s"], "< 2 s",
+        row(f"widget first use after the panel's warm-up, slowest ({worst['name']} "
+            f"{worst.get('control')})", worst["first_use_max_s"], "< 2 s",
             worst["first_use_max_s"] < 2)
+        cold = [r for r in widgets if r.get("cold_first_use_max_s") is not None]
+        if cold:
+            worst = max(cold, key=lambda r: r["cold_first_use_max_s"])
+            v = worst["cold_first_use_max_s"]
+            row(f"widget first use cold (fresh kernel, no warm-up), slowest ({worst['name']} "
+                f"{worst.get('control')})", v, "< 2 s", v < 2)
     else:
         row("widget update / first use", None, "< 300 ms / < 2 s", None,
             " (no widget case registered in widget_latency._cases() yet)")
@@ -231,43 +266,82 @@ def targets(records: list[dict], cells: dict) -> list[str]:
     return out
 
 
-NOTES = """## Notes: why, where a target is missed or close
+def _ratio(records: list[dict], part: str, case: str, n: int, dtype: str = "float32",
+           ref: str = "nt_gradient_descent_mse") -> tuple[float, float, float] | None:
+    """(reference / ntklib, ntklib seconds, reference seconds) of one flow measurement."""
+    got = {r["name"]: r["median_s"] for r in records if r.get("part") == part
+           and r.get("case") == case and r.get("sizes", {}).get("n") == n
+           and r.get("dtype") == dtype and "median_s" in r}
+    if "ntklib" not in got or ref not in got:
+        return None
+    return got[ref] / got["ntklib"], got["ntklib"], got[ref]
 
-- **Flow predictions, a new `t` at n=1024 (target 8x).** After the eigendecomposition both
-  sides are bound by reading memory, not by arithmetic. ntklib's `Predictor(t)` is one
-  compiled product of the cached `K(X*, X) V` ((n + n*) x n numbers, 8 MB at n = 1024 in
-  float32) with a vector: about 2.5 ms here, at this machine's single-stream bandwidth.
-  neural-tangents' `predict_fn(t)` reads `V` twice and `k_test_train` once (about 5 n^2
-  numbers) in about ten eager operations: 6-7 ms. At n = 256 its per-operation dispatch
-  dominates and ntklib is 10-20x faster; at n = 1024 the ratio tends to the ratio of bytes
-  read (about 2.5x), so 8x would need fewer bytes per `t` (e.g. the cached matrix in a lower
-  precision), which would cost accuracy. Not changed.
-- **Widget first use at a new width (target 2 s; 03 `draw_width_network` 2.6 s, 04
-  `draw_lazy_training` 2.1 s).** Profiled in a fresh process: at a new width m the callback
-  spends about 2.4 s in XLA compiling the training loop for that shape (m is static), then
-  about 0.3 s rendering the PNG; the same update again takes 20-50 ms plus the render. Not
-  ntklib's kernels: the fix belongs to the widgets (compile the panel's few widths when it is
-  built, or turn on jax's persistent compilation cache), left to their owners.
-- **Flow from scratch in float64 at n = 1024 (not a target; float32 meets it).**
-  `flow_predictor` precomputes `K(X*, X) V`, 2 n* n^2 flops (4.3 GFLOP for n* = 2n = 2048),
-  as expensive as the float64 eigendecomposition itself; neural-tangents defers that work to
-  each call. That precomputation is what makes each later `t` cheap. A possible change:
-  keep `V` and `K(X*, X)` and multiply per call (3 n^2 instead of 2 n^2 numbers read per
-  `t`).
-- **Empirical NTK, Jacobian routes at the target cell.** neural-tangents' default
-  (Jacobian contraction), its NTK-vector products and plain-jax autodiff each hold the
-  Jacobian (n x P, P = m (d + 1) = 3.2 million) twice: 24.6 GiB estimated, over the 20 GiB
-  cap (and 24 GiB of RAM), so they were not run there; the estimate matches the measured
-  peak where they did run (see the memory-model lines below the table). Their ratios at the
-  target cell are lower bounds: the J J^T product alone (2 n^2 P = 6.7 TFLOP) at the best
-  matmul rate of the run; where they did run they reached only a fraction of that rate
-  (`gflops_per_s` in results.json).
-- **Noise.** Other engineers' notebooks and test suites ran on the same 2 cores during the
-  run (load average above). Parts 2-3 and the closed-form routes of part 1
-  (ntklib, neural-tangents' structured derivatives) are timed interleaved, call by call;
-  earlier sequential timings of the smallest cells (2-20 ms calls) swung up to 2x either
-  way.
-"""
+
+def notes(records: list[dict], cells: dict) -> list[str]:
+    """The Notes section: each note from this run's numbers, or said only where it holds."""
+    out = ["## Notes: why, where a target is missed or close", ""]
+    for n in (1024, 256):
+        got = _ratio(records, "flow", "new_t", n)
+        if got is None:
+            continue
+        v, ours, ref = got
+        mb = 4 * 2 * n * n / 1e6  # K(X*, X) V, (n + n*) x n float32 numbers, n* = n
+        rate = mb / 1e3 / ours
+        verdict = "meets" if v >= 8 else "misses"
+        text = (f"- **Flow predictions, a new `t` at n={n}: {v:.1f}x, {verdict} the 8x "
+                f"target.** ntklib's `Predictor(t)` is one compiled product of the cached "
+                f"`K(X*, X) V` ({mb:.1f} MB in float32) with a vector: {_ms(ours)}, "
+                f"{rate:.1f} GB/s; neural-tangents' `predict_fn(t)` reads `V` twice and "
+                f"`k_test_train` once (about 5 n^2 numbers) in about ten eager operations: "
+                f"{_ms(ref)}.")
+        if n == 1024 and rate < 8:
+            text += (" Not memory-bound: measured apart on this machine, one core streams "
+                     "15-20 GB/s through jax 0.4.25 (a 64 MB `jnp.sum`), and a (2048, 1024) "
+                     "float32 `A @ x` takes 0.37 ms there, but `x @ A.T`, the form of "
+                     "`dynamics._predict`, 2.1 ms (jax 0.10: 0.46 ms either way): XLA:CPU's "
+                     "transposed matrix-vector product. `KsV @ g` in `_predict` measured "
+                     "0.63 ms against neural-tangents' 6.6 ms (10x); proposed to ntklib.")
+        elif n == 256 and ours > 1e-4:
+            text += (" At this size the call's Python side (validating `t` on the host, a "
+                     "dtype conversion, the dispatch) costs more than the product itself.")
+        out.append(text)
+    got = _ratio(records, "flow", "from_scratch", 1024, "float64")
+    if got and got[0] < 1:
+        out.append(
+            f"- **Flow from scratch in float64 at n = 1024 ({got[0]:.2f}x; not a target, "
+            "float32 is).** `flow_predictor` precomputes `K(X*, X) V`, 2 n* n^2 flops "
+            "(4.3 GFLOP for n* = 2n = 2048), as expensive as the float64 eigendecomposition "
+            "itself; neural-tangents defers that work to each call. It is what makes each "
+            "later `t` cheap.")
+    widgets = [r for r in records if r.get("part") == "widget" and "first_use_max_s" in r]
+    cold = [r for r in widgets if r.get("cold_first_use_max_s") is not None]
+    if cold:
+        worst = max(cold, key=lambda r: r["cold_first_use_max_s"])
+        warm = [f"{r['name']} {r['warm_up_s']:.1f} s" for r in widgets if r.get("warm_up_s")]
+        out.append(
+            f"- **Widget first use of a new value.** Cold (fresh kernel, after the static "
+            f"figure, no warm-up) the slowest is {worst['name']} ({worst['control']}): "
+            f"{_ms(worst['cold_first_use_max_s'])}, mostly XLA compiling the training loop "
+            "for the new static width m and the eager operations on (m, .) arrays. A learner "
+            "meets it after the panel's background warm-up (`widgets.WARM_UPS`, started by "
+            f"`widgets.live`), which took {', '.join(warm) or '-'}; after it the first use "
+            f"is at most {_ms(max(r['first_use_max_s'] for r in widgets))}. A slider moved "
+            "during the warm-up waits for its width's compilation.")
+    tkey = tuple(TARGET[k] for k in ("activation", "n", "m", "d", "dtype"))
+    skipped = [name for name, r in cells.get(tkey, {}).items() if "skipped" in r]
+    if skipped:
+        out.append(
+            f"- **Empirical NTK, Jacobian routes at the target cell ({', '.join(skipped)}).** "
+            "They hold the Jacobian (n x P, P = m (d + 1) = 3.2 million) twice: over the "
+            "20 GiB cap, so they were not run there; the memory model matches the measured "
+            "peaks where they did run (lines below the table of part 1). Their ratios at the "
+            "target cell are lower bounds: the J J^T product alone (2 n^2 P = 6.7 TFLOP) at "
+            "the best matmul rate of the run.")
+    out.append(
+        "- **Noise.** Other work shared the 2 cores (load average above). Parts 2-3 and the "
+        "closed-form routes of part 1 are timed interleaved, call by call, so a change of "
+        "load hits both sides alike; absolute times of the smallest cells swing up to 2x.")
+    return out
 
 
 def render(records: list[dict], nb: dict) -> str:
@@ -275,7 +349,8 @@ def render(records: list[dict], nb: dict) -> str:
     run = next((r["run"] for r in records if "run" in r), {})
     ntk_lines, cells = ntk_table(records)
     skipped = [r for row in cells.values() for r in row.values() if "skipped" in r]
-    ceiling = [r for r in records if r.get("part") == "ceiling" and r.get("name") == "matmul"]
+    ceiling = sorted((r for r in records if r.get("part") == "ceiling"
+                      and r.get("name") == "matmul"), key=lambda r: (r["dtype"], r["sizes"]["N"]))
     md = ["# Benchmarks: ntklib against the reference implementations", "",
           f"Written by `make bench` ({datetime.date.today().isoformat()}); raw records in "
           "`results.json`. Machine: "
@@ -328,9 +403,16 @@ def render(records: list[dict], nb: dict) -> str:
            "times; `new_t`: one new time with the eigendecomposition cached (a time slider).",
            "", *part_table(records, "flow"), "",
            "## 4. The ceiling", "",
-           "| matmul | dtype | median | GFLOP/s | load |", "|---|---|---|---|---|"]
-    md += [f"| N={r['sizes']['N']} | {r['dtype']} | {_ms(r['median_s'])} | "
-           f"{r['gflops_per_s']:.0f} | {r.get('load', ['-'])[0]} |" for r in ceiling]
+           "| matmul | dtype | median | GFLOP/s | GFLOP/s again at the end of the run | "
+           "load |", "|---|---|---|---|---|---|"]
+    again = {(r["sizes"]["N"], r["dtype"]): r for r in ceiling if r.get("when") == "end"}
+    for r in ceiling:
+        if r.get("when") == "end":
+            continue
+        end = again.get((r["sizes"]["N"], r["dtype"]))
+        md.append(f"| N={r['sizes']['N']} | {r['dtype']} | {_ms(r['median_s'])} | "
+                  f"{r['gflops_per_s']:.0f} | {_rate(end)} | "
+                  f"{r.get('load', ['-'])[0]} |")
     for r in records:
         if r.get("name") == "closed_form_fraction":
             g = r["gflops_per_s"]
@@ -341,16 +423,21 @@ def render(records: list[dict], nb: dict) -> str:
                    f"N={r['sizes']['N']} matmul and {g['shape_matched']:.0f} for (n,m)@(m,n): "
                    f"{r['fraction_median']:.0%} of the ceiling (median of per-round ratios; "
                    f"1-minute load average {r['load'][0]:.1f} at the end)."]
-    md += ["", NOTES.rstrip()]
+    md += ["", *notes(records, cells)]
     md += ["", "## 5. Widget latency (new slider value -> figure rendered to PNG)", ""]
     widgets = [r for r in records if r.get("part") == "widget"]
     if widgets:
-        md += ["| widget | control | values | median | max | first use (max) |",
-               "|---|---|---|---|---|---|"]
+        md += ["Median and max over repeated updates of visited values; first use of each "
+               "value (max) as a learner meets it, after the static figure and the panel's "
+               "background warm-up (its duration in the last column), and cold: in a fresh "
+               "process after the static figure, no warm-up.", "",
+               "| widget | control | values | median | max | first use (max) | "
+               "cold first use (max) | warm-up |", "|---|---|---|---|---|---|---|---|"]
         md += [f"| {r['name']} | {r.get('control')} | {', '.join(r.get('values', []))} | "
                f"{_ms(r.get('median_s'))} | {_ms(r.get('max_s'))} | "
-               f"{_ms(r.get('first_use_max_s'))} |" if "error" not in r else
-               f"| {r['name']} | {r.get('control')} | error: {r['error']} | | | |"
+               f"{_ms(r.get('first_use_max_s'))} | {_ms(r.get('cold_first_use_max_s'))} | "
+               f"{_ms(r.get('warm_up_s'))} |" if "error" not in r else
+               f"| {r['name']} | {r.get('control')} | error: {r['error']} | | | | | |"
                for r in widgets]
     else:
         md.append("No widget case is registered in `widget_latency._cases()` yet.")

@@ -161,3 +161,23 @@ def test_cost_models_put_the_target_reference_over_the_caps():
     assert bench.ntk_bytes("nt_jacobian_contraction", n, m, d, 4) > bench.MAX_BYTES
     assert bench.ntk_bytes("ntklib", n, m, d, 4) < 2**30
     assert math.isclose(bench.max_rel_diff([1.0, 2.0], [1.0, 4.0]), 0.5)
+
+
+def test_report_keeps_one_record_per_measurement():
+    """Staged or repeated runs: the latest record of a measurement replaces earlier ones, the
+    ceiling's repeat at the end of a run is its own column, and a cell measured later is no
+    longer listed as not run."""
+    cell = {"n": 8, "m": 4, "d": 2}
+    mm = {"part": "ceiling", "name": "matmul", "sizes": {"N": 64}, "dtype": "float32"}
+    recs = [{**mm, "gflops_per_s": 1.0, "median_s": 1.0},
+            {"part": "empirical_ntk", "name": "deadline", "sizes": {
+                "activation": "relu", **cell, "dtype": "float32"}, "skipped": "budget"},
+            {**mm, "gflops_per_s": 2.0, "median_s": 0.5},
+            {**mm, "gflops_per_s": 3.0, "median_s": 0.3, "when": "end"},
+            {"part": "empirical_ntk", "name": "ntklib", "activation": "relu", "sizes": cell,
+             "dtype": "float32", "median_s": 0.1}]
+    kept = report.latest(recs)
+    assert [r.get("gflops_per_s") for r in kept if r["part"] == "ceiling"] == [2.0, 3.0]
+    assert not [r for r in kept if r["name"] == "deadline"]
+    text = report.render(kept, {})
+    assert text.count("| N=64 | float32 |") == 1 and "| 2 | 3 |" in text
