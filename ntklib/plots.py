@@ -556,3 +556,90 @@ def network_and_linearized(ax_fit: Axes, ax_loss: Axes, x, network, linearized, 
                          style, color=COLORS[role], label=label)
     ax_fit.set(xlabel="$x$", ylabel="$f(x)$", title=title)
     ax_loss.set(xlabel=r"$t = \eta k$", ylabel=r"loss $\frac{1}{2}\|U\|^2$")
+
+
+# --- notebook 07: real data against width, mode decay, learning-rate phases ---
+
+def error_against_width(ax: Axes, widths, errors, kernel_error: float, *,
+                        ylabel: str = "test RMSE") -> None:
+    """Test errors of networks of several widths (one dot per seed, the mean joined) against
+    the infinite-width kernel's error (a green line).
+
+    Args:
+      ax: the axes.  widths: shape (W,).  errors: shape (S, W), S seeds.
+      kernel_error: the kernel prediction's error at the same time t.
+    Introduced in notebooks/07.
+    """
+    import numpy as np
+
+    widths = np.asarray(widths, dtype=float)
+    errors = np.asarray(errors, dtype=float)
+    if errors.ndim != 2 or errors.shape[1] != widths.size:
+        raise ValueError(f"errors must have shape (seeds, {widths.size}), got {errors.shape}")
+    for row in errors:
+        ax.semilogx(widths, row, "o", color=COLORS["network"], alpha=0.35, ms=4)
+    ax.semilogx(widths, errors.mean(axis=0), "-", color=COLORS["network"],
+                label="networks (dots: seeds; line: mean)")
+    ax.axhline(kernel_error, color=COLORS["kernel"], ls=":", label="infinite-width NTK")
+    ax.set(xlabel="width $m$", ylabel=ylabel)
+    ax.legend()
+
+
+def mode_decay(ax: Axes, t, amplitudes, rates, labels, colors) -> None:
+    """Amplitudes of residual modes over time (solid, log scale) against the decay that the
+    kernel predicts, `amplitude_0 exp(-rate t)` (dashed, same colour).
+
+    Args:
+      ax: the axes.  t: times, shape (T,).  amplitudes: shape (T, K), one column per mode.
+      rates: predicted rates, shape (K,).  labels, colors: one per mode.
+    Introduced in notebooks/07.
+    """
+    import numpy as np
+
+    t = np.asarray(t, dtype=float)
+    amplitudes = np.asarray(amplitudes, dtype=float)
+    if amplitudes.shape != (t.size, len(rates)):
+        raise ValueError(f"amplitudes must have shape ({t.size}, {len(rates)}), got "
+                         f"{amplitudes.shape}")
+    for a, rate, label, color in zip(amplitudes.T, rates, labels, colors, strict=True):
+        ax.semilogy(t, a, color=color, label=label)
+        ax.semilogy(t, a[0] * np.exp(-rate * t), "--", color=color, lw=1.2)
+    ax.set_ylim(max(float(amplitudes.min()), 1e-4 * float(amplitudes.max())) / 2,
+                2 * float(amplitudes.max()))
+    ax.set(xlabel="gradient-flow time $t$", ylabel="amplitude of the residual")
+    ax.legend(title="solid: network; dashed: exp(-λ_k t)")
+
+
+#: Regime -> colour role of the phase figures (as in notebook 06's panel).
+REGIME_ROLES = {"converging": "kernel", "catapult": "linearized", "diverging": "bound",
+                "stalled": "init"}
+
+
+def phase_diagram(ax: Axes, diagram) -> None:
+    """The regime of each (width, learning rate) of a `dynamics.PhaseDiagram` as coloured
+    cells, with the kernel bound eta = 2/lambda_max (multiple 1) and eta = 4/lambda_max
+    (multiple 2) as lines.
+
+    Introduced in notebooks/07.
+    """
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    names = list(REGIME_ROLES)
+    codes = np.vectorize(names.index)(diagram.regimes)
+    cmap = ListedColormap([COLORS[REGIME_ROLES[n]] for n in names])
+    x, W = np.asarray(diagram.multiples), len(diagram.widths)
+    ax.pcolormesh(np.arange(x.size + 1), np.arange(W + 1), codes, cmap=cmap, vmin=-0.5,
+                  vmax=len(names) - 0.5, edgecolors="white", linewidth=1.5)
+    ax.set_xticks(np.arange(x.size) + 0.5, [f"{c:g}" for c in x])
+    ax.set_yticks(np.arange(W) + 0.5, [str(int(m)) for m in diagram.widths])
+    for c, text in ((1.0, "2/λ₀"), (2.0, "4/λ₀")):
+        pos = np.interp(c, x, np.arange(x.size) + 0.5)
+        ax.axvline(pos, color="black", lw=1.2, ls="--")
+        ax.text(pos, W + 0.05, text, ha="center", va="bottom", fontsize=9)
+    ax.grid(False)
+    ax.set(xlabel="learning rate η in units of 2/λ₀", ylabel="width $m$")
+    present = [n for n in names if n in set(diagram.regimes.ravel())]
+    ax.legend(handles=[Patch(color=COLORS[REGIME_ROLES[n]], label=n) for n in present],
+              loc="upper left", bbox_to_anchor=(1.01, 1))

@@ -26,7 +26,7 @@ import numpy as np
 from jax import Array, lax
 
 from . import _validate as v
-from . import net
+from . import net, ntk
 
 Model = Callable[[Any, Array], Array]
 
@@ -49,6 +49,9 @@ class Trajectory(NamedTuple):
       diverged: True if the loss became non-finite or exceeded the divergence threshold.
       diverged_step: the first such step k, else None. From there on loss, weight_change and
         predictions are NaN (a gap in plots) and `params` is the last finite iterate.
+      lambda_max: the largest eigenvalue of the empirical NTK K(w_k) on the training inputs
+        at the recorded steps, shape (R,) (NaN after a divergence), from
+        `train_network(..., track_lambda_max=True)`; else None.
     """
 
     eta: float
@@ -59,6 +62,7 @@ class Trajectory(NamedTuple):
     params: Any
     diverged: bool
     diverged_step: int | None
+    lambda_max: Array | None = None
 
     @property
     def steps(self) -> int:
@@ -282,12 +286,20 @@ def _pre_activations(A: Array, X: Array) -> Array:
 
 
 @functools.partial(jax.jit, static_argnames=("activation", "parameterization", "steps",
-                                             "record_every"))
+                                             "record_every", "track_lambda_max", "centred"))
 def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta: Array,
-                     activation: str, parameterization: str, steps: int,
-                     record_every: int) -> tuple[Array, Array, Array, Any]:
+                     activation: str, parameterization: str, steps: int, record_every: int,
+                     track_lambda_max: bool = False,
+                     centred: bool = False) -> tuple[Array, Array, Array, Any]:
     act = net.activation(activation)
     scale = net.output_scale(params0.m, parameterization)
+
+    def output(w: net.Params, inputs: Array) -> Array:
+        return scale * (w.b @ act.fn(_pre_activations(w.A, inputs)))
+
+    if centred:  # f - f0 on the targets y: the residual of f on y + f0
+        y = y + output(params0, X)
+        f0_eval = output(params0, X_eval)
 
     def value_and_grad(w: net.Params) -> tuple[Array, net.Params]:
         # MATH.md section 5: grad_{a_i} f(x) = scale b_i sigma'(a_i . x) x,
@@ -298,7 +310,11 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
         return 0.5 * (U @ U), net.Params(scale * (w.b[:, None] * dS * U) @ X, scale * (S @ U))
 
     def predict(w: net.Params) -> Array:
-        return scale * (w.b @ act.fn(_pre_activations(w.A, X_eval)))
+        f = output(w, X_eval) - f0_eval if centred else output(w, X_eval)
+        if not track_lambda_max:
+            return f
+        K = ntk._empirical_ntk(w.A, w.b, X, None, activation, parameterization)
+        return jnp.append(f, jnp.linalg.eigvalsh(K)[-1])  # split off by train_network
 
     return _descent(value_and_grad, predict, params0, eta, DIVERGENCE_THRESHOLD, steps,
                     record_every)
@@ -306,7 +322,8 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
 
 def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps: int,
                   activation: str = "relu", parameterization: str = "ntk",
-                  record_every: int | None = None, X_eval: Array | None = None) -> Trajectory:
+                  record_every: int | None = None, X_eval: Array | None = None,
+                  track_lambda_max: bool = False, centred: bool = False) -> Trajectory:
     """Gradient descent on the network f(w, x) = (1/sqrt(m)) sum_i b_i sigma(a_i . x) of `net`.
 
     The same iteration as `gradient_descent(network_model(activation, parameterization), ...)`,
@@ -320,16 +337,32 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
       activation, parameterization: as in `net.apply`.
       record_every: store predictions every this many steps; None means every step.
       X_eval: points for the recorded predictions, shape (n_eval, d); None means X.
+      track_lambda_max: also record the largest eigenvalue of the empirical NTK on X at the
+        recorded steps (one n x n eigenvalue problem each): `Trajectory.lambda_max`.
+      centred: train the centred network `f(w, x) - f(w0, x)` instead: the same gradients,
+        the same NTK, but output 0 at initialisation (to round-off), so that as m -> inf it
+        follows the kernel prediction started from f0 = 0. Done by training f on the targets
+        `y + f(w0, X)` (the residual is the same) and subtracting `f(w0, X_eval)` from the
+        recorded predictions.
     Returns:
       a `Trajectory` whose `params` are `Params`.
-    Introduced in notebooks/03; lazy training shows in `weight_change` ~ 1/sqrt(m).
+    Introduced in notebooks/03; lazy training shows in `weight_change` ~ 1/sqrt(m); notebooks/07
+    tracks `lambda_max` through a catapult.
     """
     params0, X, y, X_eval = _check_network_inputs(params0, X, y, X_eval, activation,
                                                   parameterization)
     eta, steps, record_every = _check_loop(eta, steps, record_every)
-    return _trajectory(eta, steps, record_every, _descend_network(
+    for flag, name in ((track_lambda_max, "track_lambda_max"), (centred, "centred")):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    loss, preds, wc, params = _descend_network(
         params0, X, y, X_eval, eta, activation=activation, parameterization=parameterization,
-        steps=steps, record_every=record_every))
+        steps=steps, record_every=record_every, track_lambda_max=track_lambda_max,
+        centred=centred)
+    if not track_lambda_max:
+        return _trajectory(eta, steps, record_every, (loss, preds, wc, params))
+    trajectory = _trajectory(eta, steps, record_every, (loss, preds[:, :-1], wc, params))
+    return trajectory._replace(lambda_max=preds[:, -1])
 
 
 def _linear_model(w: Array, Phi: Array) -> Array:

@@ -238,10 +238,6 @@ def _flow_run(m: int, eta_multiple: float, activation: str, seed: int) -> dict[s
             "diverged_step": traj.diverged_step}
 
 
-_REGIME_COLORS = {"converging": "kernel", "catapult": "linearized", "diverging": "bound",
-                  "stalled": "init"}
-
-
 def draw_gradient_flow(m: int = 1024, eta_multiple: float = 0.5, steps: int = FLOW_STEPS, *,
                        activation: str = "erf", seed: int = 0) -> Figure:
     """Notebook 06's main panel: network, linearization and kernel ODE at width m and
@@ -306,7 +302,7 @@ def draw_gradient_flow(m: int = 1024, eta_multiple: float = 0.5, steps: int = FL
     ax2.set_title(f"functions at step k = {k} (t = {t_k:.3g})", y=1.01)
     ax2.legend(loc="upper left", fontsize=8)
     fig.suptitle(textwrap.fill(f"m = {m}, {activation}: " + regime.message, 120),
-                 color=plots.COLORS[_REGIME_COLORS[regime.name]], fontsize=11)
+                 color=plots.COLORS[plots.REGIME_ROLES[regime.name]], fontsize=11)
     return fig
 
 
@@ -674,3 +670,101 @@ def _warm_lazy_training(seed: int = 0, eta_ratio: float = 0.5) -> None:
 WARM_MAX_WIDTH = 4096
 WARM_UPS[draw_width_network] = _warm_width_network
 WARM_UPS[draw_lazy_training] = _warm_lazy_training
+
+
+# --- notebook 07: learning-rate phases of a wide network, lambda_max(t) live ---
+
+
+#: Gradient-descent steps of notebook 07's panel, and how often lambda_max is computed.
+PHASE_STEPS, PHASE_RECORD = 500, 2
+
+
+@functools.lru_cache(maxsize=16)
+def _phase_setup(m: int, seed: int) -> dict[str, Any]:
+    """Notebook 07's panel at width m (erf, toy_1d embedded): w0 (float32, nested widths as in
+    notebook 06), K(w0) in float64, lambda_0 and the initial residual."""
+    s = _toy_float32()
+    p32 = _nb56_params(seed, 2, m, FLOW_WIDTHS[-1], jnp.float32)
+    p64 = net.Params(p32.A.astype(jnp.float64), p32.b.astype(jnp.float64))
+    X64 = s["X"].astype(jnp.float64)
+    K0 = ntk.empirical_ntk(p64, X64, activation="erf")
+    U0 = net.apply(p64, X64, activation="erf") - s["y"].astype(jnp.float64)
+    return {"params": p32, "K0": K0, "U0": U0, "lambda0": float(dynamics.spectrum(K0)[0])}
+
+
+@functools.lru_cache(maxsize=64)
+def _phase_run(m: int, eta_multiple: float, seed: int) -> dict[str, Any]:
+    """The network's run with lambda_max(K(w_k)) tracked, and the linearized model's loss."""
+    s, toy = _phase_setup(m, seed), _toy_float32()
+    eta = eta_multiple * 2 / s["lambda0"]
+    traj = train.train_network(s["params"], toy["X"], toy["y"], eta=eta, steps=PHASE_STEPS,
+                               activation="erf", record_every=PHASE_RECORD,
+                               track_lambda_max=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        U_lin = np.asarray(dynamics.gd_residual(s["K0"], s["U0"], eta=eta, steps=PHASE_STEPS))
+        lin = 0.5 * np.sum(U_lin**2, axis=1)
+    return {"eta": eta, "t": np.asarray(traj.times, dtype=np.float64),
+            "loss": np.asarray(traj.loss, dtype=np.float64), "linearized": lin,
+            "record_t": np.asarray(traj.record_times, dtype=np.float64),
+            "lambda_max": np.asarray(traj.lambda_max, dtype=np.float64),
+            "regime": dynamics.classify_regime(traj.loss, eta=eta, lambda_max=s["lambda0"])}
+
+
+def draw_lr_phases(m: int = 4096, eta_multiple: float = 1.5, *, seed: int = 0) -> Figure:
+    """Notebook 07's panel: one wide erf network on toy_1d at eta = eta_multiple * 2/lambda_0.
+
+    Left: the network's loss and the linearized model's (gradient descent on the fixed
+    kernel K(w0)) against t = eta k. Right: lambda_max of the empirical NTK K(w_k) during
+    training, against the line 2/eta: gradient descent on a kernel is stable only below it.
+    In a catapult the loss spikes while lambda_max falls below 2/eta, then the loss converges.
+    The title names the regime (`dynamics.classify_regime`).
+
+    Args:
+      m: width, at most FLOW_WIDTHS[-1] (the first m neurons of one draw, as in notebook 06).
+      eta_multiple: eta in units of 2 / lambda_0 (> 0); lambda_0 of K(w0).
+      seed: the draw of w0.
+    Returns:
+      the Figure (two panels).
+    """
+    m = _v.positive_int(m, "m")
+    eta_multiple = _v.positive_float(eta_multiple, "eta_multiple")
+    s = _phase_setup(m, seed)
+    r = _phase_run(m, round(eta_multiple, 6), seed)
+    regime = r["regime"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="none")
+    fig.subplots_adjust(left=0.085, right=0.98, bottom=0.12, top=0.8, wspace=0.25)
+    finite = r["loss"][np.isfinite(r["loss"])]
+    # log time from the first step: a catapult is over within a few dozen steps
+    plots.training_curves(ax1, r["t"][1:], network=r["loss"][1:],
+                          linearized=r["linearized"][1:], top=30 * float(finite.max()))
+    ax1.set_title("loss: network and its linearization", y=1.01)
+    lam = r["lambda_max"]
+    ax2.plot(r["record_t"][1:], lam[1:], color=plots.COLORS["network"],
+             label="λ_max of K(w_k)")
+    ax2.axhline(2 / r["eta"], color=plots.COLORS["bound"], ls="--",
+                label="2/η: stable below this line")
+    ax2.axhline(s["lambda0"], color=plots.COLORS["target"], ls=":", label="λ₀ = λ_max at init")
+    # a diverging lambda_max leaves through the top
+    top = max(min(float(np.nanmax(lam)), 3 * s["lambda0"]), 2 / r["eta"], s["lambda0"])
+    ax2.set(ylim=(0, 1.15 * top), xlabel="gradient-flow time t = ηk",
+            ylabel="λ_max")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log")
+        ax.set_xlim(r["t"][1], r["t"][-1])
+    if regime.name == "diverging":
+        ax2.text(0.6, 0.5, "the network diverged:\nno kernel left to measure",
+                 transform=ax2.transAxes, ha="center", color=plots.COLORS["bound"])
+    ax2.set_title("the NTK's top eigenvalue during training", y=1.01)
+    ax2.legend(loc="upper right", fontsize=8)
+    fig.suptitle(textwrap.fill(f"m = {m}, erf: " + regime.message, 120),
+                 color=plots.COLORS[plots.REGIME_ROLES[regime.name]], fontsize=11)
+    return fig
+
+
+def _warm_lr_phases(seed: int = 0) -> None:
+    # one run per width compiles the tracked trainer for its shape; any eta then reuses it
+    for m in FLOW_WIDTHS:
+        _phase_run(m, 0.5, seed)
+
+
+WARM_UPS[draw_lr_phases] = _warm_lr_phases

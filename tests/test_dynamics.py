@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from ntklib import dynamics as dyn
+from ntklib import net, ntk, train
 
 
 def _features(key, n, D):
@@ -327,3 +328,294 @@ def test_classify_regime_refuses_bad_input():
         dyn.classify_regime(np.array([1.0, 0.5]), eta=0.1, lambda_max=0.0)
     with pytest.raises(ValueError, match="loss\\[0\\]"):
         dyn.classify_regime(np.array([np.nan, 0.5]), eta=0.1, lambda_max=1.0)
+
+
+# --- notebook 07 API ---
+# spectral bias on the circle (circulant_eigenvalues, fourier_amplitudes, decay_rate),
+# GradientFlow.time_to, learning-rate phases (learning_rate_phases, PhaseDiagram).
+
+def _circle(n):
+    """n evenly spaced points of the unit circle, shape (n, 2), angles 2 pi j / n."""
+    theta = 2 * np.pi * np.arange(n) / n
+    return np.stack([np.cos(theta), np.sin(theta)], axis=1)
+
+
+def _with_multiplicity(lam_k, n):
+    """The n eigenvalues of a circulant matrix from lambda_k, k = 0..n//2: twice for
+    0 < k < n/2 (cos and sin), sorted."""
+    k = np.arange(lam_k.size)
+    twice = (k > 0) & (2 * k < n)
+    return np.sort(np.concatenate([lam_k, lam_k[twice]]))
+
+
+@pytest.mark.parametrize("n", [12, 13])
+@pytest.mark.parametrize("embedded", [False, True])
+def test_circulant_eigenvalues_are_the_eigenvalues_of_the_relu_ntk_on_the_circle(n, embedded):
+    X = _circle(n)
+    K = np.asarray(ntk.infinite_width_ntk(net.embed(X) if embedded else X))
+    lam_k = np.asarray(dyn.circulant_eigenvalues(K))
+    assert lam_k.shape == (n // 2 + 1,)
+    np.testing.assert_allclose(_with_multiplicity(lam_k, n), np.linalg.eigvalsh(K),
+                               rtol=1e-10, atol=1e-12 * n)
+
+
+@given(n=st.sampled_from([1, 2, 5, 8]), seed=st.integers(0, 2**31 - 1))  # few shapes: jit
+def test_circulant_eigenvalues_of_any_symmetric_circulant_matrix(n, seed):
+    """K[i, j] = c[(j - i) % n] with c[j] = c[n - j] (symmetric), c random: numpy's eigvalsh."""
+    c = np.asarray(jax.random.normal(jax.random.key(seed), (n,)))
+    c = (c + np.roll(c[::-1], 1)) / 2  # c[j] = c[-j mod n]
+    K = c[(np.arange(n)[None, :] - np.arange(n)[:, None]) % n]
+    lam_k = np.asarray(dyn.circulant_eigenvalues(K))
+    np.testing.assert_allclose(_with_multiplicity(lam_k, n), np.linalg.eigvalsh(K),
+                               rtol=1e-10, atol=1e-12 * np.abs(c).sum())
+
+
+def _relu_circle_spectrum(k):
+    """MATH.md: (1/pi) int_0^pi K(phi) cos(k phi) dphi for the relu NTK on the unit circle."""
+    k = np.asarray(k, dtype=float)
+    even = (k**2 + 3) / (np.pi**2 * np.maximum(k**2 - 1, 1) ** 2)
+    return np.where(k == 0, 3 / np.pi**2, np.where(k == 1, 0.25, np.where(k % 2 == 0, even, 0)))
+
+
+def test_relu_circle_spectrum_over_n_tends_to_the_math_md_values():
+    """lambda_k / n is a trapezoid rule for MATH.md's integral; the relu kernel has a kink at
+    phi = 0, so the error falls like 1/n^2 (measured: 3.7e-4 at n = 32, 2.1e-5 at n = 128).
+    Odd k >= 3 vanish to round-off already at finite n."""
+    k = np.arange(9)
+    errors = []
+    for n in (32, 128):
+        lam = np.asarray(dyn.circulant_eigenvalues(ntk.infinite_width_ntk(_circle(n)))) / n
+        errors.append(np.max(np.abs(lam[k] - _relu_circle_spectrum(k))))
+        assert np.max(np.abs(lam[3:9:2])) < 1e-14
+    assert errors[1] < 1e-4 and errors[0] > 8 * errors[1], errors
+
+
+def test_circulant_eigenvalues_refuses_other_matrices(key):
+    K = np.array([[2.0, 1.0, 0.5], [1.0, 3.0, 1.0], [0.5, 1.0, 2.0]])  # symmetric, not circulant
+    with pytest.raises(ValueError, match="circulant"):
+        dyn.circulant_eigenvalues(K)
+    # the empirical NTK of a finite network: random weights break the rotation invariance
+    Ke = ntk.empirical_ntk(net.init(key, 2, 8), _circle(8))
+    with pytest.raises(ValueError, match="circulant"):
+        dyn.circulant_eigenvalues(Ke)
+    with pytest.raises(ValueError, match="symmetric"):
+        dyn.circulant_eigenvalues(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="K"):
+        dyn.circulant_eigenvalues(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="K"):
+        dyn.circulant_eigenvalues(np.ones(3))
+
+
+@given(n=st.integers(1, 16),
+       amps=st.lists(st.floats(0.0, 10.0), min_size=9, max_size=9),
+       phases=st.lists(st.floats(-np.pi, np.pi), min_size=9, max_size=9))
+def test_fourier_amplitudes_recover_a_sum_of_cosines(n, amps, phases):
+    """U_j = sum_k c_k cos(k theta_j + phi_k): amplitude c_k for 0 < k < n/2; at k = 0 and
+    k = n/2 (n even) cos(k theta_j + phi) = +-cos(phi) at every point, so |c_k cos(phi_k)|."""
+    half = n // 2
+    c, phi = np.array(amps[:half + 1]), np.array(phases[:half + 1])
+    theta = 2 * np.pi * np.arange(n) / n
+    U = sum(c[k] * np.cos(k * theta + phi[k]) for k in range(half + 1))
+    edge = (np.arange(half + 1) == 0) | (2 * np.arange(half + 1) == n)
+    expected = np.where(edge, np.abs(c * np.cos(phi)), c)
+    got = np.asarray(dyn.fourier_amplitudes(U))
+    assert got.shape == (half + 1,)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * (1 + c.sum()))
+
+
+def test_fourier_amplitudes_work_row_by_row(key):
+    """(T, n) input: row t is the amplitudes of row t alone; here frequency 3 decays like
+    exp(-t) while frequency 1 stays."""
+    n = 10
+    theta = 2 * np.pi * np.arange(n) / n
+    t = np.linspace(0, 2, 5)
+    U = (0.7 * np.cos(theta + 0.3))[None, :] + np.exp(-t)[:, None] * 2 * np.sin(3 * theta)
+    rng = np.asarray(jax.random.normal(key, (2, n)))
+    for rows in (U, rng):
+        got = np.asarray(dyn.fourier_amplitudes(rows))
+        assert got.shape == (rows.shape[0], n // 2 + 1)
+        for row, amps in zip(rows, got, strict=True):
+            np.testing.assert_allclose(amps, dyn.fourier_amplitudes(row), rtol=1e-13, atol=1e-15)
+    got = np.asarray(dyn.fourier_amplitudes(U))
+    np.testing.assert_allclose(got[:, 3], 2 * np.exp(-t), rtol=1e-10)
+    np.testing.assert_allclose(got[:, 1], 0.7, rtol=1e-10)
+    np.testing.assert_allclose(got[:, [0, 2, 4, 5]], 0, atol=1e-13)
+
+
+@pytest.mark.parametrize(("U", "error"), [
+    (np.ones((2, 3, 4)), ValueError),
+    (np.float64(1.0), ValueError),
+    (np.ones((2, 0)), ValueError),
+    (np.array([1.0, np.nan, 0.0]), ValueError),
+    (np.array([[1.0, np.inf], [0.0, 0.0]]), ValueError),
+    ("0 1 0", TypeError),
+    (None, TypeError),
+])
+def test_fourier_amplitudes_refuses_bad_shapes(U, error):
+    with pytest.raises(error, match="U"):
+        dyn.fourier_amplitudes(U)
+
+
+@given(rate=st.floats(0.01, 100.0), scale=st.floats(1e-3, 1e3))
+def test_decay_rate_is_exact_on_a_pure_exponential(rate, scale):
+    t = np.linspace(0, 12 / rate, 200)
+    assert dyn.decay_rate(t, scale * np.exp(-rate * t)) == pytest.approx(rate, rel=1e-9)
+
+
+def test_decay_rate_fits_only_inside_its_window():
+    """A signal that lags (flat at 1 until t = 1), then decays at rate 2, then sits on a noise
+    floor of 1e-4: the default window [1e-2, 0.5] of the first value sees only the decay;
+    a window reaching into the plateau and the floor does not give 2."""
+    t = np.linspace(0, 8, 401)
+    a = np.maximum(np.exp(-2 * np.maximum(t - 1, 0)), 1e-4)
+    assert dyn.decay_rate(t, a) == pytest.approx(2.0, rel=1e-9)
+    assert dyn.decay_rate(t, a, start=0.2, stop=0.05) == pytest.approx(2.0, rel=1e-9)
+    assert abs(dyn.decay_rate(t, a, start=1.0, stop=1e-5) - 2.0) > 0.3
+
+
+def test_decay_rate_needs_three_points_in_its_window():
+    t = np.linspace(0, 1, 6)
+    a = np.exp(-8 * t)  # 1, 0.2, 0.04, 8e-3, ...: 2 points in [1e-2, 0.5]
+    with pytest.raises(ValueError, match="at least 3 points"):
+        dyn.decay_rate(t, a)
+    assert dyn.decay_rate(t, a, stop=1e-3) == pytest.approx(8.0, rel=1e-9)  # 3 points
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    (dict(start=1.5), "start and stop"),
+    (dict(start=0.1, stop=0.2), "start and stop"),
+    (dict(start=0.1, stop=0.1), "start and stop"),
+    (dict(stop=0.0), "start and stop"),
+    (dict(stop=-0.1), "start and stop"),
+    (dict(start=np.nan), "start and stop"),
+    (dict(amplitude=np.exp(-np.linspace(0, 5, 49))), "amplitude"),
+    (dict(amplitude=-np.exp(-np.linspace(0, 5, 50))), "amplitude"),
+    (dict(amplitude=np.ones((50, 1))), "amplitude"),
+    (dict(t=np.ones((50, 1))), "t"),
+])
+def test_decay_rate_refuses_bad_input(kwargs, match):
+    call = dict(t=np.linspace(0, 5, 50), amplitude=np.exp(-np.linspace(0, 5, 50))) | kwargs
+    with pytest.raises(ValueError, match=match):
+        dyn.decay_rate(**call)
+
+
+@pytest.mark.parametrize("fraction", [0.9, 0.5, 0.1, 1e-3])
+def test_time_to_reaches_the_fraction_of_the_initial_loss(key, fraction):
+    """Loss 1/2 |U(t)|^2 at the returned t, by the flow itself and by scipy's expm."""
+    K, U0 = _problem(key)
+    flow = dyn.gradient_flow(K, U0)
+    t = flow.time_to(fraction)
+    assert 0 < t < np.inf
+    goal = fraction * 0.5 * U0 @ U0
+    assert 0.5 * float(np.sum(np.asarray(flow(t)) ** 2)) == pytest.approx(goal, rel=1e-8)
+    U = scipy.linalg.expm(-K * t) @ U0
+    assert 0.5 * U @ U == pytest.approx(goal, rel=1e-8)
+
+
+def test_time_to_grows_as_the_fraction_falls(key):
+    K, U0 = _problem(key)
+    flow = dyn.gradient_flow(K, U0)
+    times = [flow.time_to(f) for f in (0.99, 0.5, 0.1, 1e-2, 1e-4)]
+    assert np.all(np.diff(times) > 0), times
+    # one eigenvalue: loss U0^2 exp(-2 lambda t) / 2 reaches fraction at t = -ln(f) / (2 lambda)
+    one = dyn.gradient_flow(np.array([[2.5]]), np.array([1.3]))
+    assert one.time_to(0.3) == pytest.approx(-np.log(0.3) / 5, rel=1e-9)
+
+
+def test_time_to_is_infinite_when_the_zero_eigenvalue_holds_too_much():
+    """K = diag(2, 1, 0): the part of U0 along the zero eigenvalue never decays."""
+    K = np.diag([2.0, 1.0, 0.0])
+    assert dyn.gradient_flow(K, np.array([0.0, 0.0, 1.0])).time_to(0.5) == np.inf
+    flow = dyn.gradient_flow(K, np.array([1.0, 0.0, 1.0]))  # half the loss is stuck
+    assert flow.time_to(0.4) == np.inf
+    t = flow.time_to(0.6)
+    U = scipy.linalg.expm(-K * t) @ np.array([1.0, 0.0, 1.0])
+    assert 0.5 * U @ U == pytest.approx(0.6, rel=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(6))  # round-off puts the zero eigenvalues on either side
+def test_time_to_is_infinite_along_the_null_space_of_a_singular_kernel(seed):
+    """K = Phi Phi^T of rank 2 on 4 points, U0 in its null space: U(t) = U0 for all t."""
+    Phi = _features(jax.random.key(seed), 4, 2)
+    K = Phi @ Phi.T
+    V = np.linalg.eigh(K)[1]
+    U0 = V[:, 0] + V[:, 1]  # the two (numerically) zero eigenvalues
+    assert dyn.gradient_flow(K, U0).time_to(0.5) == np.inf
+
+
+@pytest.mark.parametrize(("fraction", "error"), [
+    (0.0, ValueError), (1.0, ValueError), (1.5, ValueError), (-0.2, ValueError),
+    (np.nan, ValueError), (np.inf, ValueError), ("half", TypeError),
+])
+def test_time_to_refuses_a_fraction_outside_0_1(key, fraction, error):
+    K, U0 = _problem(key)
+    with pytest.raises(error, match="fraction"):
+        dyn.gradient_flow(K, U0).time_to(fraction)
+
+
+def _phase_problem():
+    X = net.embed(np.linspace(-1, 1, 8)[:, None] + 0.01)
+    return X, np.sin(3 * X[:, 0])
+
+
+def test_learning_rate_phases_on_a_tiny_problem():
+    """erf, n = 8, widths 64 and 256, 300 steps: multiples 0.25 and 0.8 of 2 / lambda0
+    converge, 3 diverges (beyond the catapult range, which ends near 2); lambda0 is the top
+    eigenvalue of the autodiff NTK at net.init(key, d, m)."""
+    X, y = _phase_problem()
+    key = jax.random.key(0)
+    multiples = [0.25, 0.8, 3.0]
+    pd = dyn.learning_rate_phases(key, X, y, widths=(64, 256), multiples=multiples,
+                                  steps=300, activation="erf")
+    assert isinstance(pd, dyn.PhaseDiagram)
+    np.testing.assert_array_equal(pd.widths, [64, 256])
+    np.testing.assert_array_equal(pd.multiples, multiples)
+    assert pd.regimes.shape == (2, 3) and pd.lambda0.shape == (2,)
+    assert np.all(pd.regimes[:, :2] == "converging"), pd.regimes
+    assert np.all(pd.regimes[:, 2] == "diverging"), pd.regimes
+    for m, lam in zip((64, 256), pd.lambda0, strict=True):
+        p0 = net.init(key, 2, m)
+        K = ntk.autodiff_ntk(train.network_model("erf"), p0, X)
+        assert lam == pytest.approx(np.linalg.eigvalsh(np.asarray(K))[-1], rel=1e-10)
+    np.testing.assert_array_equal(pd.boundary("converging"), [0.25, 0.25])
+    np.testing.assert_array_equal(pd.boundary("diverging"), [3.0, 3.0])
+    assert np.all(np.isnan(pd.boundary("catapult")))
+    # the diverging cell really diverges when trained directly
+    m, lam = 64, float(pd.lambda0[0])
+    traj = train.train_network(net.init(key, 2, m), X, y, eta=3.0 * 2 / lam, steps=300,
+                               record_every=300, activation="erf")
+    assert traj.diverged
+
+
+def test_phase_diagram_boundary_is_the_first_multiple_per_width():
+    regimes = np.array([["converging", "catapult", "catapult", "diverging"],
+                        ["converging", "converging", "stalled", "catapult"],
+                        ["diverging", "diverging", "diverging", "diverging"]])
+    pd = dyn.PhaseDiagram(np.array([8, 64, 512]), np.array([0.5, 1.2, 1.8, 3.0]),
+                          np.ones(3), regimes)
+    np.testing.assert_array_equal(pd.boundary("catapult"), [1.2, 3.0, np.nan])
+    np.testing.assert_array_equal(pd.boundary("diverging"), [3.0, np.nan, 0.5])
+    np.testing.assert_array_equal(pd.boundary("stalled"), [np.nan, 1.8, np.nan])
+    np.testing.assert_array_equal(pd.boundary("converging"), [0.5, 0.5, np.nan])
+    for bad in ("divergent", "Converging", "", 1):
+        with pytest.raises(ValueError, match="regime"):
+            pd.boundary(bad)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    (dict(widths=(0, 64)), ValueError, "widths"),
+    (dict(widths=(-8,)), ValueError, "widths"),
+    (dict(widths=(64.5,)), TypeError, "widths"),
+    (dict(multiples=(-0.5, 1.0)), ValueError, "multiples"),
+    (dict(multiples=(0.0, 1.0)), ValueError, "multiples"),
+    (dict(multiples=(np.nan,)), ValueError, "multiples"),
+    (dict(activation="sigmoid"), ValueError, "activation"),
+    (dict(steps=0), ValueError, "steps"),
+    (dict(y=np.ones(5)), ValueError, "y"),
+    (dict(key=0), TypeError, "key"),
+])
+def test_learning_rate_phases_refuses_bad_input(kwargs, error, match):
+    X, y = _phase_problem()
+    call = dict(key=jax.random.key(0), X=X, y=y, widths=(4,), multiples=(0.5,), steps=3)
+    with pytest.raises(error, match=match):
+        dyn.learning_rate_phases(**(call | kwargs))

@@ -10,7 +10,7 @@ import scipy.special
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ntklib import net, train
+from ntklib import dynamics, net, ntk, train
 
 
 def _linear_problem(seed, n=6, D=4):
@@ -414,3 +414,162 @@ def test_feature_change_rejects_params_of_another_width(key):
     X, _ = _toy(4)
     with pytest.raises(ValueError, match="shapes of params0"):
         train.feature_change(net.init(key, 2, 3), net.init(key, 2, 4), X)
+
+
+# --- notebook 07 API ---
+# train_network(..., track_lambda_max=True): Trajectory.lambda_max, the largest eigenvalue of
+# the empirical NTK on X at the recorded steps; centred=True: the network f(w, x) - f(w0, x).
+
+def _top_eigenvalues(params, X, activation="relu", parameterization="ntk"):
+    """lambda_max of K(w) on X by two routes: the closed form `ntk.empirical_ntk` and
+    `ntk.autodiff_ntk` of the model (J J^T from jax.jacrev), each through numpy's eigvalsh."""
+    closed = ntk.empirical_ntk(params, X, activation=activation,
+                               parameterization=parameterization)
+    auto = ntk.autodiff_ntk(train.network_model(activation, parameterization), params, X)
+    return (float(np.linalg.eigvalsh(np.asarray(closed))[-1]),
+            float(np.linalg.eigvalsh(np.asarray(auto))[-1]))
+
+
+@pytest.mark.parametrize(("activation", "parameterization", "centred"), [
+    ("relu", "ntk", False), ("tanh", "ntk", False), ("relu", "standard", False),
+    ("relu", "ntk", True),
+])
+def test_lambda_max_is_the_top_eigenvalue_of_the_ntk_at_the_first_and_last_step(
+        key, activation, parameterization, centred):
+    """record_every = steps: entry 0 is lambda_max(K(w0)), entry 1 lambda_max(K(w_final)), on
+    the training inputs X even when predictions are recorded at other points X_eval, and not
+    shifted by the centring (which touches only the predictions)."""
+    X, y = _toy(8)
+    X_eval = X[:3] * 0.6 + 0.05
+    p0 = net.init(key, 2, 24, parameterization)
+    eta = 0.5 / _top_eigenvalues(p0, X, activation, parameterization)[0]
+    traj = train.train_network(p0, X, y, eta=eta, steps=60, record_every=60, X_eval=X_eval,
+                               activation=activation, parameterization=parameterization,
+                               track_lambda_max=True, centred=centred)
+    lam = np.asarray(traj.lambda_max)
+    assert lam.shape == (2,) and traj.predictions.shape == (2, 3)
+    for got, params in zip(lam, (p0, traj.params), strict=True):
+        closed, auto = _top_eigenvalues(params, X, activation, parameterization)
+        assert math.isclose(got, closed, rel_tol=1e-10)
+        assert math.isclose(got, auto, rel_tol=1e-10)
+    assert abs(lam[1] - lam[0]) > 1e-6 * lam[0], "the kernel of a narrow network must move"
+
+
+def test_lambda_max_at_an_intermediate_recorded_step(key):
+    """record_every = 10 of 30 steps: entry k/10 is lambda_max at the weights a separate
+    10-step run ends with."""
+    X, y = _toy(8)
+    p0 = net.init(key, 2, 16)
+    traj = train.train_network(p0, X, y, eta=0.05, steps=30, record_every=10,
+                               track_lambda_max=True)
+    assert traj.lambda_max.shape == (4,)
+    p10 = train.train_network(p0, X, y, eta=0.05, steps=10).params
+    assert math.isclose(float(traj.lambda_max[1]), _top_eigenvalues(p10, X)[0], rel_tol=1e-10)
+
+
+def test_tracking_lambda_max_changes_nothing_else_and_is_none_when_off(key):
+    X, y = _toy(8)
+    p0 = net.init(key, 2, 16)
+    kw = dict(eta=0.05, steps=30, record_every=7, X_eval=X[:5] + 0.1)
+    off = train.train_network(p0, X, y, **kw)
+    on = train.train_network(p0, X, y, **kw, track_lambda_max=True)
+    assert off.lambda_max is None
+    assert on.lambda_max.shape == on.record_steps.shape == (6,)
+    for a, b in ((off.loss, on.loss), (off.predictions, on.predictions),
+                 (off.weight_change, on.weight_change), (off.params.A, on.params.A),
+                 (off.params.b, on.params.b), (off.record_steps, on.record_steps)):
+        np.testing.assert_array_equal(a, b)
+    assert off.diverged == on.diverged and off.diverged_step == on.diverged_step
+
+
+def test_lambda_max_is_nan_after_a_divergence(key):
+    """tanh at 10 x (2 / lambda_max) diverges (see test_network_diverges_far_above_the_bound):
+    lambda_max is finite before the divergence step and NaN from it on."""
+    X, y = _toy(12)
+    p0 = net.init(key, 2, 256)
+    bound = 2 / _lambda_max(p0, X, "tanh")
+    traj = train.train_network(p0, X, y, eta=10 * bound, steps=200, record_every=25,
+                               activation="tanh", track_lambda_max=True)
+    _check_diverged(traj)
+    after = np.asarray(traj.record_steps) >= traj.diverged_step
+    lam = np.asarray(traj.lambda_max)
+    assert after.any() and (~after).any()
+    assert np.all(np.isnan(lam[after])) and np.all(np.isfinite(lam[~after]))
+    assert math.isclose(lam[0], _lambda_max(p0, X, "tanh"), rel_tol=1e-10)
+
+
+@pytest.mark.parametrize(("change", "name"), [
+    (dict(track_lambda_max=1), "track_lambda_max"),
+    (dict(track_lambda_max="yes"), "track_lambda_max"),
+    (dict(track_lambda_max=None), "track_lambda_max"),
+    (dict(centred=0), "centred"),
+    (dict(centred="True"), "centred"),
+])
+def test_notebook_07_flags_must_be_bool(change, name):
+    with pytest.raises(TypeError, match=name):
+        _network_call(**change)
+
+
+def test_centred_network_starts_at_zero(key):
+    """f(w0, x) - f(w0, x) = 0 (to round-off: XLA may fuse the two evaluations differently)
+    at every recorded point at step 0, and the loss starts at 1/2 |0 - y|^2."""
+    X, y = _toy(8)
+    X_eval = X[:3] * 0.6 + 0.05
+    p0 = net.init(key, 2, 24)
+    for points in (None, X_eval):
+        traj = train.train_network(p0, X, y, eta=0.02, steps=20, record_every=5,
+                                   X_eval=points, centred=True)
+        np.testing.assert_allclose(traj.predictions[0], 0.0, atol=1e-14)
+        assert math.isclose(float(traj.loss[0]), 0.5 * float(y @ y), rel_tol=1e-12)
+
+
+def test_centred_network_equals_autodiff_descent_on_f_minus_f0(key):
+    """Independent route: `gradient_descent` (autodiff of the half-sum loss) on the model
+    w -> f(w, x) - f(w0, x) itself; and the docstring's re-derivation: the plain network
+    trained on y + f(w0, X), its predictions minus f(w0, X_eval)."""
+    X, y = _toy(8)
+    X_eval = X[:3] * 0.6 + 0.05
+    p0 = net.init(key, 2, 24)
+    kw = dict(eta=0.03, steps=40, record_every=10, X_eval=X_eval)
+    traj = train.train_network(p0, X, y, **kw, centred=True)
+
+    def centred(w, Z):
+        return net.apply(w, Z) - net.apply(p0, Z)
+
+    auto = train.gradient_descent(centred, p0, X, y, **kw)
+    np.testing.assert_allclose(traj.loss, auto.loss, rtol=1e-10)
+    np.testing.assert_allclose(traj.predictions, auto.predictions, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(traj.params.A, auto.params.A, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(traj.weight_change, auto.weight_change, rtol=1e-10)
+    shifted = train.train_network(p0, X, y + net.apply(p0, X), **kw)
+    np.testing.assert_allclose(traj.loss, shifted.loss, rtol=1e-12)
+    np.testing.assert_allclose(traj.predictions, shifted.predictions - net.apply(p0, X_eval),
+                               rtol=1e-12, atol=1e-14)
+    assert float(traj.loss[-1]) < 0.75 * float(traj.loss[0])  # it did train
+
+
+def test_wide_centred_network_follows_the_kernel_flow_from_zero():
+    """m -> inf: the centred network follows f_t(X*) = -K(X*, X) K^-1 (I - exp(-K t)) (-y),
+    the infinite-width flow started from f0 = 0 (`dynamics.flow_predictor`). The gap is
+    O(1/sqrt(m)) (the kernel at init and its drift); from m = 500 to 20000 it should fall by
+    about sqrt(40) ~ 6, asserted: by 2, mean over 3 draws. eta = 1e-3 keeps gradient descent
+    within 1e-4 of the flow (below the m = 20000 gap of ~3e-3)."""
+    X = net.embed(np.array([[-0.8], [-0.2], [0.35], [0.9]]))
+    X_eval = net.embed(np.array([[-0.55], [0.1], [0.73]]))
+    y = np.array([0.5, -0.3, 0.8, -0.6])
+    eta, steps = 1e-3, 1000
+    K = ntk.infinite_width_ntk(X)
+    expected = dynamics.flow_predictor(K, ntk.infinite_width_ntk(X_eval, X), np.zeros(4),
+                                       np.zeros(3), y)(eta * steps)
+    assert np.max(np.abs(expected)) > 0.1  # far from the start 0: the check has teeth
+    gaps = {}
+    for m in (500, 20000):
+        gap = []
+        for seed in range(3):
+            p0 = net.init(jax.random.key(seed), 2, m)
+            traj = train.train_network(p0, X, y, eta=eta, steps=steps, record_every=steps,
+                                       X_eval=X_eval, centred=True)
+            gap.append(np.max(np.abs(np.asarray(traj.predictions[-1]) - expected)))
+        gaps[m] = float(np.mean(gap))
+    assert gaps[20000] < 0.02, gaps
+    assert gaps[20000] < gaps[500] / 2, gaps
