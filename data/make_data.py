@@ -10,8 +10,8 @@ toy_1d.csv, columns split,x,y (synthetic, numpy default_rng(20240601)):
   Numbers are written with 10 decimals, so the bytes do not depend on float printing.
 
 penguins.csv, columns split,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_kg
-(Palmer penguins, CC0, read from the installed PyPI package palmerpenguins==0.1.6 without
-importing it; its file must have the sha256 SOURCE_SHA256):
+(Palmer penguins, CC0, from SOURCE: the file palmerpenguins/data/penguins.csv of the PyPI
+wheel palmerpenguins==0.1.6, kept unmodified in data/sources/; its sha256 must be SOURCE_SHA256):
   the 342 source rows with all four measurements (the 2 rows with NA dropped), in source
   order; split `train` for the 2007 and 2008 seasons, `test` for 2009; the three inputs
   copied as text exactly as in the source; body_mass_g / 1000 written exactly as kg with
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.metadata
 import io
 from pathlib import Path
 
@@ -34,8 +33,7 @@ N_TRAIN = 24
 N_TEST = 101
 NOISE = 0.05
 
-SOURCE_PACKAGE = "palmerpenguins"  # pinned to 0.1.6 in pyproject.toml's test extra
-SOURCE_FILE = "palmerpenguins/data/penguins.csv"
+SOURCE = Path(__file__).resolve().parent / "sources" / "palmerpenguins-0.1.6-penguins.csv"
 SOURCE_SHA256 = "f204db2c753b0937caac3cb35258562c14f073e4bbc76be24b4c51ce22767a93"
 PENGUIN_INPUTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm")
 PENGUIN_SPLITS = {"2007": "train", "2008": "train", "2009": "test"}
@@ -60,19 +58,14 @@ def toy_1d(seed: int = SEED) -> str:
 
 
 def penguins_source() -> Path:
-    """Path of penguins.csv inside the installed palmerpenguins package, checked by sha256."""
-    try:
-        dist = importlib.metadata.distribution(SOURCE_PACKAGE)
-    except importlib.metadata.PackageNotFoundError as exc:
-        raise RuntimeError(f"{SOURCE_PACKAGE} is not installed: pip install "
-                           f"{SOURCE_PACKAGE}==0.1.6 (in the `test` extra)") from exc
-    path = Path(dist.locate_file(SOURCE_FILE))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    """The upstream file in data/sources/ (the wheel palmerpenguins 0.1.6's
+    palmerpenguins/data/penguins.csv, unmodified), checked by its sha256."""
+    digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()
     if digest != SOURCE_SHA256:
-        raise RuntimeError(f"{path} has sha256 {digest}, expected {SOURCE_SHA256} "
-                           f"({SOURCE_PACKAGE} {dist.version}, pinned 0.1.6): review the "
-                           f"new upstream file before changing SOURCE_SHA256")
-    return path
+        raise RuntimeError(f"{SOURCE.name} has sha256 {digest}, expected {SOURCE_SHA256} "
+                           f"(palmerpenguins 0.1.6's penguins.csv): review a new upstream file "
+                           f"before changing SOURCE_SHA256")
+    return SOURCE
 
 
 def _grams_to_kg(text: str) -> str:

@@ -4,7 +4,6 @@ truncated or missing files."""
 
 import csv
 import hashlib
-import importlib.metadata
 import importlib.util
 import shutil
 from decimal import Decimal
@@ -51,7 +50,6 @@ def test_shipped_files_match_sha256sums():
 
 def test_generator_reproduces_the_shipped_bytes(tmp_path):
     written = _generator().write_all(tmp_path)
-    # penguins.csv needs palmerpenguins==0.1.6, which the `test` extra installs: no skip
     assert {p.name for p in written} == {"penguins.csv", "toy_1d.csv", "SHA256SUMS"}
     for path in written:
         assert path.read_bytes() == (REPO_DATA / path.name).read_bytes(), path.name
@@ -83,10 +81,8 @@ def test_toy_1d_shapes_and_content(monkeypatch):
 
 
 def _penguins_source_rows():
-    """The upstream rows, read with the csv module from the installed package's file."""
-    dist = importlib.metadata.distribution("palmerpenguins")
-    path = Path(dist.locate_file("palmerpenguins/data/penguins.csv"))
-    with path.open(newline="") as f:
+    """The upstream rows, read with the csv module from the file kept in data/sources/."""
+    with (REPO_DATA / "sources" / "palmerpenguins-0.1.6-penguins.csv").open(newline="") as f:
         return list(csv.DictReader(f))
 
 
