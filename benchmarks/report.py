@@ -377,8 +377,10 @@ def render(records: list[dict], nb: dict) -> str:
               if r.get("peak_bytes") and r.get("estimated_bytes")
               and name != "ntklib" and r["peak_bytes"] > 2**26]
     if checks:
-        md += ["The memory model used for skipping (Jacobian routes: 2 n P numbers; closed "
-               "form: 4 n m + 3 n^2), against measured peaks:", ""]
+        md += ["The memory model used for skipping (Jacobian routes: 2 n P numbers, plus "
+               "2 n^2 m for plain autodiff and n^2 m for NTK-vector products, their activations "
+               "once per cotangent; closed form: 4 n m + 3 n^2), against measured peaks (it may "
+               "overestimate: a skip must never be an out-of-memory kill):", ""]
         md += [f"- {name} {k}: measured {_gib(r['peak_bytes'])}, estimated "
                f"{_gib(r['estimated_bytes'])}" for k, name, r in checks]
         md.append("")
