@@ -452,11 +452,7 @@ def fourier_amplitudes(U: Array) -> Array:
       amplitudes, shape (n//2 + 1,) or (T, n//2 + 1).
     Introduced in notebooks/07.
     """
-    U = v._as_float_array(U, "U")
-    if U.ndim == 2:
-        v.matrix(U, "U", min_rows=1)
-    else:
-        U = v.vector(U, "U")
+    U = v.matrix(U, "U") if np.ndim(U) == 2 else v.vector(U, "U")
     n = U.shape[-1]
     amp = 2 * jnp.abs(jnp.fft.rfft(U, axis=-1)) / n
     amp = amp.at[..., 0].divide(2)
