@@ -18,7 +18,7 @@ import numpy as np
 from jax import Array
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"an array of shape {tuple(shape)} and dtype {getattr(value, 'dtype', '?')}"
@@ -28,11 +28,11 @@ def _describe(value: Any) -> str:
 
 def _as_float_array(value: Any, name: str) -> Array:
     if isinstance(value, str | bytes) or value is None:
-        raise TypeError(f"{name} must be a numeric array, got {_describe(value)}")
+        raise TypeError(f"{name} must be a numeric array, got {describe(value)}")
     try:
         arr = jnp.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a numeric array, got {_describe(value)}") from exc
+        raise TypeError(f"{name} must be a numeric array, got {describe(value)}") from exc
     if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)
             or arr.dtype == jnp.bool_):
         raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
@@ -114,7 +114,7 @@ def square(value: Any, name: str, *, size: int | None = None, symmetric: bool = 
 def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
     """`value` as a Python int >= minimum (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {_describe(value)}")
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {describe(value)}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
@@ -123,7 +123,7 @@ def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
 def positive_float(value: Any, name: str, *, allow_zero: bool = False) -> float:
     """`value` as a finite Python float > 0 (>= 0 with allow_zero)."""
     if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise TypeError(f"{name} must be a positive finite number, got {_describe(value)}")
+        raise TypeError(f"{name} must be a positive finite number, got {describe(value)}")
     out = float(value)
     if not math.isfinite(out) or out < 0 or (out == 0 and not allow_zero):
         allowed = "a finite number >= 0" if allow_zero else "a positive finite number"
@@ -136,7 +136,7 @@ def choice(value: Any, name: str, allowed: Iterable[str]) -> str:
     allowed = tuple(allowed)
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got "
-                         f"{_describe(value)}")
+                         f"{describe(value)}")
     return value
 
 
@@ -153,3 +153,13 @@ def times(value: Any, name: str = "t", *, allow_inf: bool = False) -> Array:
     if np.any(host < 0):
         raise ValueError(f"{name} must be >= 0, got minimum {float(np.min(host))!r}")
     return arr
+
+
+def roundoff(n: int, dtype: Any) -> float:
+    """`n * eps(dtype)`: the relative size of round-off in a quantity built from n terms (an
+    n x n Gram matrix, its eigenvalues, a sum of n products).
+
+    The one round-off level of ntklib; callers scale it by a stated factor (e.g. an
+    eigenvalue below `roundoff(n, dtype) * lambda_max` counts as 0).
+    """
+    return n * float(jnp.finfo(dtype).eps)

@@ -60,6 +60,9 @@ def activation(name: str) -> Activation:
     return ACTIVATIONS[v.choice(name, "activation", ACTIVATIONS)]
 
 
+_lookup_activation = activation  # for functions whose `activation` argument shadows the name
+
+
 class Params(NamedTuple):
     """Weights `w = (A, b)` of the network: `A` shape (m, d), `b` shape (m,).
 
@@ -117,7 +120,7 @@ def check_key(key: Any) -> Array:
     ):
         return key
     raise TypeError(f"key must be a jax.random key (jax.random.key(seed)), got "
-                    f"{v._describe(key)}")
+                    f"{v.describe(key)}")
 
 
 def output_scale(m: int, parameterization: str = "ntk") -> float:
@@ -152,6 +155,52 @@ def init(key: Array, d: int, m: int, parameterization: str = "ntk", *,
     return Params(A, b)
 
 
+#: The widest network `init_nested` draws: every width m <= MAX_NESTED_WIDTH is its first m neurons.
+MAX_NESTED_WIDTH = 2**14
+
+
+@functools.lru_cache(maxsize=16)
+def _nested_draw(key_data: tuple[int, ...], d: int) -> tuple[Any, Any]:
+    # drawn in float32 whatever the dtype asked for: the same weights in every dtype
+    key = jax.random.wrap_key_data(jnp.asarray(key_data, dtype=jnp.uint32))
+    full = init(key, d, MAX_NESTED_WIDTH, dtype=jnp.float32)
+    return jax.device_get(full.A), jax.device_get(full.b)
+
+
+def init_nested(key: Array, d: int, m: int, parameterization: str = "ntk", *,
+                dtype: Any = None) -> Params:
+    """The first m neurons of ONE draw `init(key, d, MAX_NESTED_WIDTH, ...)`: nested widths.
+
+    Every width comes from the same draw, so the network of width 2m contains the network of
+    width m (the same network grows) and, for one key, the width-64 network is the same in
+    every notebook and panel. The draw is made once per (key, d), in float32 whatever `dtype`
+    (so the weights are the same numbers in every dtype), and kept; a new width costs one
+    slice, no new random draw and no compilation. The entries are i.i.d. N(0, 1) as `init`
+    draws them; for 'standard', b is rescaled to N(0, 1/m) for the width m asked for.
+
+    Args:
+      key: a `jax.random` key.  d: input dimension (>= 1).
+      m: width, 1 <= m <= MAX_NESTED_WIDTH.
+      parameterization: 'ntk' or 'standard'.  dtype: float dtype; default jax's default float.
+    Returns:
+      `Params(A=(m, d), b=(m,))`.
+    Introduced in notebooks/03 (the width slider); used by every width experiment.
+    """
+    key = check_key(key)
+    d = v.positive_int(d, "d")
+    m = v.positive_int(m, "m")
+    if m > MAX_NESTED_WIDTH:
+        raise ValueError(f"m must be at most MAX_NESTED_WIDTH = {MAX_NESTED_WIDTH} for nested "
+                         f"widths, got {m}")
+    v.choice(parameterization, "parameterization", PARAMETERIZATIONS)
+    dtype = jnp.dtype(jnp.result_type(float) if dtype is None else dtype)
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    A, b = _nested_draw(tuple(int(k) for k in jax.device_get(key).ravel()), d)
+    b = b[:m] / math.sqrt(m) if parameterization == "standard" else b[:m]
+    return Params(jnp.asarray(A[:m], dtype), jnp.asarray(b, dtype))
+
+
 def apply(params: Params, X: Array, *, activation: str = "relu",
           parameterization: str = "ntk") -> Array:
     """Network output f(w, X) = scale * sigma(X A^T) b, scale = 1/sqrt(m) for 'ntk'.
@@ -166,7 +215,7 @@ def apply(params: Params, X: Array, *, activation: str = "relu",
     """
     params = check_params(params)
     X = v.matrix(X, "X", cols=params.d)
-    act = globals()["activation"](activation)
+    act = _lookup_activation(activation)
     scale = output_scale(params.m, parameterization)
     return scale * (act.fn(X @ params.A.T) @ params.b)
 
@@ -232,7 +281,7 @@ def outputs_at_init(key: Array, X: Array, *, m: int, samples: int, activation: s
     X = v.matrix(X, "X")
     m = v.positive_int(m, "m")
     samples = v.positive_int(samples, "samples")
-    activation_ = globals()["activation"](activation).name
+    activation_ = _lookup_activation(activation).name
     v.choice(scaling, "scaling", SCALINGS)
     per_draw = m * max(X.shape[0], X.shape[1])
     batch = max(1, min(samples, _INIT_BATCH_ELEMENTS // per_draw))
@@ -257,7 +306,7 @@ def jacobian(params: Params, X: Array, *, activation: str = "relu",
     """
     params = check_params(params)
     X = v.matrix(X, "X", cols=params.d)
-    act = globals()["activation"](activation)
+    act = _lookup_activation(activation)
     s = output_scale(params.m, parameterization)
     Z = X @ params.A.T  # (n, m)
     JA = (s * params.b * act.deriv(Z))[:, :, None] * X[:, None, :]  # (n, m, d)

@@ -171,10 +171,10 @@ def autodiff_ntk(f: Callable[[Any, Array], Array], params: Any, X1: Array,
       kernel matrix, shape (n1, n2).
     """
     if not callable(f):
-        raise TypeError(f"f must be a function f(params, X) -> (n,), got {v._describe(f)}")
+        raise TypeError(f"f must be a function f(params, X) -> (n,), got {v.describe(f)}")
     leaves = jax.tree.leaves(params)
     if not leaves or not all(jnp.issubdtype(jnp.result_type(p), jnp.floating) for p in leaves):
-        raise TypeError(f"params must be a pytree of float arrays, got {v._describe(params)}")
+        raise TypeError(f"params must be a pytree of float arrays, got {v.describe(params)}")
     X1, X2 = _inputs(X1, X2)
     for name, X in (("X1", X1), ("X2", X2)):
         if X is not None:

@@ -1,75 +1,114 @@
-"""ntklib.widgets: the panel pattern shared by every notebook's widgets."""
+"""ntklib.widgets: live() wires a panel's controls to its figure; prefetching is managed."""
+
+from __future__ import annotations
 
 import threading
+import time
+from typing import NamedTuple
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import pytest
 
 from ntklib import widgets
+from ntklib.panels import Choice, Panel, PanelError, Toggle
 
 
-def _draw(a: float):
-    if a < 0:
-        raise ValueError(f"a must be >= 0, got {a}")
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, a])
-    return fig
+class Result(NamedTuple):
+    a: int
+    flag: bool
 
 
-def test_safe_draw_turns_an_error_into_a_message_figure():
-    fig = widgets.safe_draw(_draw, a=-1.0)
-    (ax,) = fig.axes
-    assert not ax.lines
-    assert "a must be >= 0, got -1.0" in ax.texts[0].get_text().replace("\n", " ")
-    plt.close(fig)
-    fig = widgets.safe_draw(_draw, a=2.0)
-    assert fig.axes[0].lines
-    plt.close(fig)
-
-
-def test_live_redraws_on_a_new_value_and_closes_its_figures():
-    calls = []
-
-    def draw(a):
+def _panel(calls, *, fail_at=None, bug_at=None, delay=0.0, name="toy"):
+    def compute(a, flag):
         calls.append(a)
-        return _draw(a)
+        time.sleep(delay)
+        if a == bug_at:
+            raise RuntimeError("a bug")
+        return Result(a, flag)
 
-    slider = w.FloatSlider(value=1.0, min=-1.0, max=2.0, continuous_update=False)
-    panel = widgets.live(draw, {"a": slider})
-    assert isinstance(panel, w.VBox) and isinstance(panel.children[-1], w.Output)
-    assert panel.children[0].children == (slider,)
-    slider.value = 1.5
-    slider.value = -0.5  # an error: a message, not a traceback
-    assert calls == [1.0, 1.5, -0.5]
+    def draw(r):
+        if r.a == fail_at:
+            raise PanelError(f"diverged at a = {r.a}")
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, r.a])
+        ax.set(xlabel="x", ylabel="y")
+        return fig
+
+    return Panel(name, compute, draw, {"a": Choice("a", (1, 2, 3, 4, 5), 1),
+                                       "flag": Toggle("flag")}, prefetch=("a",))
+
+
+def _slider(box):
+    return box.children[0].children[0]
+
+
+def test_controls_become_widgets_with_their_defaults():
+    box = widgets.live(_panel([]))
+    slider, check = box.children[0].children
+    assert isinstance(slider, w.SelectionSlider) and slider.value == 1
+    assert slider.index == 0 and slider.options[-1] == ("5", 5) and not slider.continuous_update
+    assert isinstance(check, w.Checkbox) and check.value is False
+    assert isinstance(box.children[-1], w.Output)
+    box.prefetcher.stop()
+
+
+def test_nothing_is_computed_ahead_before_a_control_moves():
+    calls = []
+    box = widgets.live(_panel(calls))
+    time.sleep(0.05)
+    assert calls == [1] and box.prefetcher.futures == {}
+    box.prefetcher.stop()
+
+
+def test_a_move_computes_the_neighbours_once_each():
+    calls = []
+    box = widgets.live(_panel(calls))
+    _slider(box).value = 3
+    for f in list(box.prefetcher.futures.values()):
+        f.result(timeout=10)
+    assert sorted(calls) == [1, 2, 3, 4]
+    _slider(box).value = 4  # its result was computed ahead: not computed again
+    for f in list(box.prefetcher.futures.values()):
+        f.result(timeout=10)
+    assert sorted(calls) == [1, 2, 3, 4, 5]
     assert plt.get_fignums() == []
+    box.prefetcher.stop()
 
 
-def test_live_needs_controls():
-    with pytest.raises(ValueError, match="controls"):
-        widgets.live(_draw, {})
+def test_pending_work_is_cancelled_and_a_rebuilt_panel_stops_the_old_worker():
+    calls = []
+    box = widgets.live(_panel(calls, delay=0.2))
+    _slider(box).value = 2  # queues 3 and 1 behind a slow worker
+    old = box.prefetcher
+    box2 = widgets.live(_panel(calls, delay=0.2))
+    assert old.pool._shutdown
+    assert widgets._RUNNING["toy"] is box2.prefetcher
+    workers = [t for t in threading.enumerate() if t.name.startswith("prefetch toy")]
+    for t in workers:
+        t.join(timeout=5)
+    assert calls.count(1) <= 3 and 2 in calls
+    box2.prefetcher.stop()
 
 
-def test_live_starts_the_registered_warm_up_in_the_background(monkeypatch):
-    done = []
-    monkeypatch.setitem(widgets.WARM_UPS, _draw, lambda: done.append("warm"))
-    thread = widgets.warm_up(_draw)
-    thread.join(timeout=10)
-    assert done == ["warm"] and thread.daemon
-    widgets.live(_draw, {"a": w.FloatSlider(value=1.0)})  # live starts it too
-    for t in [t for t in threading.enumerate() if t.name == "warm-up of _draw"]:
-        t.join(timeout=10)
-    assert done == ["warm", "warm"]
-    assert widgets.warm_up(lambda a: None) is None  # nothing registered: no thread
-    plt.close("all")
+def test_a_panel_error_is_a_message_and_a_bug_is_a_traceback():
+    box = widgets.live(_panel([], fail_at=2, bug_at=3))
+    out = box.children[-1]
+    _slider(box).value = 2
+    assert plt.get_fignums() == []  # the message figure was shown and closed
+    with pytest.raises(RuntimeError, match="a bug"):
+        box.prefetcher.result({"a": 3, "flag": False})
+    panel = _panel([], fail_at=2)
+    fig = panel.figure(a=2)
+    assert "diverged at a = 2" in fig.axes[0].texts[0].get_text()
+    plt.close(fig)
+    assert out.layout.height == "460px"
+    box.prefetcher.stop()
 
 
-def test_the_width_panels_compute_every_width_up_to_4096_ahead(monkeypatch):
-    """Notebooks 03-04: the first visit of a width must not wait for jax to compile."""
-    seen = {"net": [], "lazy": []}
-    monkeypatch.setattr(widgets, "_width_network", lambda m, seed: seen["net"].append(m))
-    monkeypatch.setattr(widgets, "_lazy_run", lambda m, eta, seed: seen["lazy"].append(m))
-    widgets.WARM_UPS[widgets.draw_width_network]()
-    widgets.WARM_UPS[widgets.draw_lazy_training]()
-    assert seen["net"] == [m for m in widgets.NET_WIDTHS if m <= 4096]
-    assert seen["lazy"] == [m for m in widgets.NET_WIDTHS[2:] if m <= 4096]
+def test_live_refuses_a_panel_without_controls_and_unknown_values():
+    panel = _panel([])._replace(controls={})
+    with pytest.raises(ValueError, match="at least one control"):
+        widgets.live(panel)
+    with pytest.raises(ValueError, match="no control named"):
+        _panel([]).values(b=1)
