@@ -22,10 +22,15 @@ import pkgutil
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+import jax
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .. import plots
+
+#: The key of every panel's network: with `net.init_nested(NETWORK_KEY, d, m)` the width-m
+#: network is the same in every notebook (and the width-2m network contains it).
+NETWORK_KEY = jax.random.key(0)
 
 
 class PanelError(Exception):
