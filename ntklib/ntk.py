@@ -138,6 +138,8 @@ def empirical_ntk(params: net.Params, X1: Array, X2: Array | None = None, *,
       activation: 'relu', 'erf' or 'tanh'.  parameterization: 'ntk' or 'standard'.
     Returns:
       kernel matrix, shape (n1, n2).
+    Usable inside `jax.jit` (on traced arguments only the shapes are checked): `train` tracks
+    lambda_max(K(w_k)) with it inside its compiled loop.
     Introduced in notebooks/05; its m -> inf limit is `infinite_width_ntk`.
     """
     params, X1, X2 = _checked_empirical(params, X1, X2, activation, parameterization)

@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 from ntklib import net, ntk
 
 ACTS = sorted(net.ACTIVATIONS)
+CLOSED = ntk.CLOSED_FORMS
 
 
 def _inputs(key, n1=5, n2=4, d=3, dtype=jnp.float64):
@@ -238,6 +239,55 @@ def test_float32_stays_float32(key):
     assert _rel(outs["relu"], ntk.infinite_width_ntk(X1, X2)) < 1e-5
     assert _rel(outs["empirical"], ntk.empirical_ntk(
         jax.tree.map(lambda a: a.astype(jnp.float64), params), X1, X2)) < 1e-5
+
+
+def test_float32_arccos_and_arcsin_polynomials_are_within_two_ulp():
+    """The float32 closed forms use a vectorised polynomial (Cephes asinf) instead of XLA's
+    scalar arccos/arcsin: within 2 ulp of the largest value (pi, pi/2) of numpy's float64 on a
+    dense grid of [-1, 1] (jnp.arccos: 1 ulp), exact at the ends and at 0."""
+    c = jnp.linspace(-1, 1, 400_001, dtype=jnp.float32)
+    c64 = np.asarray(c, np.float64)
+    acos, asin = ntk._arccos(c), ntk._arcsin(c)
+    assert acos.dtype == asin.dtype == jnp.float32
+    ulp = np.spacing(np.float32(np.pi / 2))  # pi/2 <= x < pi: ulp(pi) = 2 ulp(pi/2)
+    assert np.max(np.abs(np.asarray(acos, np.float64) - np.arccos(c64))) <= 4 * ulp
+    assert np.max(np.abs(np.asarray(asin, np.float64) - np.arcsin(c64))) <= 2 * ulp
+    ends = jnp.array([-1.0, 0.0, 1.0], jnp.float32)
+    np.testing.assert_array_equal(ntk._arccos(ends), np.float32([np.pi, np.pi / 2, 0.0]))
+    np.testing.assert_array_equal(ntk._arcsin(ends), np.float32([-np.pi / 2, 0.0, np.pi / 2]))
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("d", [3, 10, 784])
+def test_float32_closed_forms_agree_with_float64_to_round_off(key, activation, d):
+    """float32 Ka and Kb within float32 round-off (a few eps times the size of the kernel)
+    of the float64 closed form on the same inputs, for norms spread over (0.25, 2.5), with
+    and without X2; the diagonal of a unit-sphere Gram matrix is 1/2 (relu) to round-off."""
+    X1 = _ball(key, 300, d, 2.5).astype(jnp.float32)
+    X2 = _ball(jax.random.key(1), 40, d, 2.5).astype(jnp.float32)
+    for a, b in ((X1, None), (X1, X2)):
+        f32 = ntk.infinite_width_ntk_parts(a, b, activation=activation)
+        f64 = ntk.infinite_width_ntk_parts(a.astype(jnp.float64),
+                                           None if b is None else b.astype(jnp.float64),
+                                           activation=activation)
+        for got, ref in zip(f32, f64, strict=True):
+            assert got.dtype == jnp.float32
+            assert _rel(got.astype(jnp.float64), ref) < 2e-6
+    U = X1 / jnp.linalg.norm(X1, axis=1, keepdims=True)
+    if activation == "relu":
+        parts = ntk.infinite_width_ntk_parts(U)
+        np.testing.assert_allclose(jnp.diag(parts.Ka), 0.5, rtol=1e-6)
+        np.testing.assert_allclose(jnp.diag(parts.Kb), 0.5, rtol=1e-6)
+
+
+def test_float32_zero_and_repeated_inputs_give_no_nan():
+    X = jnp.array([[0.0, 0.0], [1.0, 2.0], [1.0, 2.0], [-1.0, -2.0]], jnp.float32)
+    for activation in CLOSED:
+        parts = ntk.infinite_width_ntk_parts(X, activation=activation)
+        assert np.all(np.isfinite(parts.Ka)) and np.all(np.isfinite(parts.Kb))
+        np.testing.assert_array_equal(parts.K[0], 0.0)
+    np.testing.assert_allclose(ntk.infinite_width_ntk(X)[1, 2], 5.0, rtol=1e-6)
+    np.testing.assert_allclose(ntk.infinite_width_ntk(X)[1, 3], -0.0, atol=1e-6)
 
 
 def _bad_calls(key):
