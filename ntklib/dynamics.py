@@ -14,11 +14,14 @@ plain gradient-flow time `t = eta * k` and no factor appears in `dU/dt = -K U`.
 `1/2 * mean((f - y)^2)` and measures time in steps: its time `t` is our time `lr * t / n`
 (equivalently, its predictions equal ours for the kernel `K / n` at time `lr * t`).
 
-The eigendecomposition (`O(n^3)`) is done once, by `gradient_flow` or `flow_predictor`; the
-objects they return evaluate any time `t` with one `O(T n^2)` product, cheap enough for a
-slider. All functions accept any symmetric positive semi-definite Gram matrix (an empirical
-or infinite-width NTK, or `Phi Phi^T` of a linear model); negative eigenvalues from round-off
-are set to 0.
+One kernel is decomposed once: `kernel_dynamics(K, U0, ...)` does the eigendecomposition
+(`O(n^3)`) and returns a `KernelDynamics` that evaluates the flow, gradient descent, their
+losses and test predictions with cheap products in the eigenbasis (fast enough for a slider).
+`gradient_flow`, `gd_residual`, `flow_predictor`, `gd_predictions` are one-line conveniences
+over it for one-off calls; code that needs more than one of them on the same K builds one
+`KernelDynamics`. All functions accept any symmetric positive semi-definite Gram matrix (an
+empirical or infinite-width NTK, or `Phi Phi^T` of a linear model); negative eigenvalues
+from round-off are set to 0.
 """
 
 from __future__ import annotations
@@ -98,6 +101,19 @@ def max_stable_learning_rate(K: Array) -> float:
     return 2.0 / lam_max if lam_max > 0 else math.inf
 
 
+# ------------------------------------------ one decomposition per kernel: KernelDynamics (nb 06)
+
+@partial(jax.jit, static_argnames="with_test")
+def _dynamics_parts(K: Array, U0: Array, Ks: Array | None,
+                    with_test: bool) -> tuple[Array, Array, Array, Array | None, Array]:
+    # One compiled call (eigh and the products): a new kernel costs one dispatch and one
+    # device-to-host transfer (the PSD check), not a dozen.
+    lam, V = _eigh_descending(K)
+    KsV = Ks @ V if with_test else None
+    extremes = jnp.stack([lam[-1], jnp.max(jnp.abs(lam)), jnp.maximum(lam[0], 0)])
+    return jnp.maximum(lam, 0), V, V.T @ U0, KsV, extremes
+
+
 @jax.jit
 def _flow_modes(lam: Array, coeffs: Array, t: Array) -> Array:
     return coeffs * jnp.exp(-t[..., None] * lam)
@@ -108,107 +124,25 @@ def _flow(lam: Array, V: Array, coeffs: Array, t: Array) -> Array:
     return _flow_modes(lam, coeffs, t) @ V.T
 
 
-class GradientFlow(NamedTuple):
-    """The solution `U(t) = V exp(-Lambda t) V^T U(0)` of `dU/dt = -K U`, ready to evaluate.
-
-    Built by `gradient_flow(K, U0)`. `flow(t)` gives the residual at time `t` (a number, or a
-    1-D array of T times); `flow.modes(t)` gives it in the eigenbasis, where component i is
-    `(v_i . U(0)) exp(-lambda_i t)`.
-    """
-
-    eigvals: Array
-    """Eigenvalues of K, largest first, shape (n,)."""
-    eigvecs: Array
-    """Eigenvectors of K as columns, in the same order, shape (n, n)."""
-    coeffs: Array
-    """The initial residual in the eigenbasis, `V^T U(0)`, shape (n,)."""
-
-    def __call__(self, t: Any) -> Array:
-        """Residual `U(t)`: shape (n,) for a number `t >= 0`, (T, n) for T times."""
-        t = v.times(t, "t").astype(self.eigvals.dtype)
-        return _flow(self.eigvals, self.eigvecs, self.coeffs, t)
-
-    def modes(self, t: Any) -> Array:
-        """`V^T U(t)`: component i decays like `exp(-lambda_i t)`; shape (n,) or (T, n)."""
-        t = v.times(t, "t").astype(self.eigvals.dtype)
-        return _flow_modes(self.eigvals, self.coeffs, t)
-
-    def time_to(self, fraction: float) -> float:
-        """The time t at which the loss `1/2 |U(t)|^2` has fallen to `fraction` of `1/2 |U(0)|^2`.
-
-        The loss `1/2 sum_i c_i^2 exp(-2 lambda_i t)` falls monotonically, so the time is
-        found by bisection (to 1e-10 relative); `inf` when the part of U(0) along eigenvalue 0
-        alone is above the fraction. `fraction` in (0, 1).
-        """
-        fraction = v.positive_float(fraction, "fraction")
-        if fraction >= 1:
-            raise ValueError(f"fraction must be below 1, got {fraction!r}")
-        lam, c2 = (np.asarray(x, dtype=np.float64) for x in (self.eigvals, self.coeffs**2))
-        goal = fraction * c2.sum()
-        lam = np.where(lam > lam.size * np.finfo(self.eigvals.dtype).eps * lam[0], lam, 0)
-        if c2[lam <= 0].sum() >= goal:  # round-off zeros count as 0, as in flow_predictor
-            return math.inf
-
-        def left(t: float) -> float:
-            return float(np.sum(c2 * np.exp(-2 * lam * t)))
-
-        lo, hi = 0.0, 1.0 / lam[0]
-        while left(hi) > goal:
-            lo, hi = hi, 2 * hi
-        while hi - lo > 1e-10 * hi:
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if left(mid) > goal else (lo, mid)
-        return hi
-
-    def __repr__(self) -> str:
-        lam = self.eigvals
-        return (f"GradientFlow(n={lam.shape[0]}, dtype={lam.dtype}, "
-                f"lambda_max={float(lam[0]):.4g}, lambda_min={float(lam[-1]):.4g}, "
-                f"|U(0)|={float(jnp.linalg.norm(self.coeffs)):.4g}): "
-                f"U(t) = V exp(-Lambda t) V^T U(0)")
+@jax.jit
+def _flow_loss(lam: Array, coeffs: Array, t: Array) -> Array:
+    # 1/2 |U(t)|^2 = 1/2 sum_i c_i^2 exp(-2 lambda_i t): V is orthogonal
+    return 0.5 * jnp.sum(_flow_modes(lam, coeffs, t) ** 2, axis=-1)
 
 
-def gradient_flow(K: Array, U0: Array) -> GradientFlow:
-    """Gradient flow of the residual under a fixed kernel: `U(t) = exp(-K t) U0`.
-
-    Eigendecomposes K once; the returned object evaluates any t cheaply.
-
-    Args:
-      K: Gram matrix of the training inputs, shape (n, n), symmetric positive semi-definite.
-      U0: initial residual `f(w0, X) - y`, shape (n,).
-    Returns:
-      `GradientFlow`: call it with `t` (number -> (n,), 1-D array of T times -> (T, n)).
-    """
-    K, U0 = _kernel_and_residual(K, U0)
-    lam, V = _decompose(K, "K")
-    return GradientFlow(lam, V, V.T @ U0)
+def _gd_modes(lam: Array, coeffs: Array, eta: Array, steps: int) -> Array:
+    k = jnp.arange(steps + 1)[:, None]
+    return jnp.power(1 - eta * lam, k) * coeffs
 
 
 @partial(jax.jit, static_argnames="steps")
 def _gd(lam: Array, V: Array, coeffs: Array, eta: Array, steps: int) -> Array:
-    k = jnp.arange(steps + 1)
-    return (jnp.power(1 - eta * lam, k[:, None]) * coeffs) @ V.T
+    return _gd_modes(lam, coeffs, eta, steps) @ V.T
 
 
-def gd_residual(K: Array, U0: Array, *, eta: float, steps: int) -> Array:
-    """Residuals of discrete gradient descent on a fixed kernel: `U_k = (I - eta K)^k U0`.
-
-    Computed as `V (1 - eta Lambda)^k V^T U0` for k = 0..steps. Above the stability bound
-    `eta > 2 / lambda_max` the residual grows like `|1 - eta lambda_max|^k`: the values are
-    returned as they are (that divergence is the lesson). Past the float range they overflow
-    to inf, and to NaN where infinite terms of opposite sign meet; below that they are finite.
-
-    Args:
-      K: Gram matrix, shape (n, n).  U0: initial residual, shape (n,).
-      eta: learning rate, a positive finite number.  steps: number of steps, >= 1.
-    Returns:
-      residuals `U_0, ..., U_steps`, shape (steps + 1, n); row k is at flow time `eta * k`.
-    """
-    K, U0 = _kernel_and_residual(K, U0)
-    eta = v.positive_float(eta, "eta")
-    steps = v.positive_int(steps, "steps")
-    lam, V = _decompose(K, "K")
-    return _gd(lam, V, V.T @ U0, jnp.asarray(eta, lam.dtype), steps)
+@partial(jax.jit, static_argnames="steps")
+def _gd_loss(lam: Array, coeffs: Array, eta: Array, steps: int) -> Array:
+    return 0.5 * jnp.sum(_gd_modes(lam, coeffs, eta, steps) ** 2, axis=-1)
 
 
 @jax.jit
@@ -223,90 +157,6 @@ def _predict(lam: Array, cutoff: Array, KsV: Array, coeffs: Array, f0_test: Arra
     return f0_test - (KsV @ (gain * coeffs).T).T
 
 
-class Predictor(NamedTuple):
-    """Test predictions `f_t(X*)` of the linearized model trained by gradient flow.
-
-    Built by `flow_predictor`. `predictor(t)` evaluates
-    `f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f0(X) - y)` for a number `t >= 0`
-    (shape (n*,)) or a 1-D array of T times (shape (T, n*)); `t = inf` is allowed and gives
-    kernel regression with the NTK started from `f0`.
-    """
-
-    eigvals: Array
-    """Eigenvalues of K(X, X), largest first, shape (n,)."""
-    cutoff: Array
-    """Eigenvalues at or below this (`n * eps * lambda_max`) count as 0, shape ()."""
-    KsV: Array
-    """`K(X*, X) V`, shape (n*, n)."""
-    coeffs: Array
-    """The initial training residual in the eigenbasis, `V^T (f0(X) - y)`, shape (n,)."""
-    f0_test: Array
-    """Initial predictions `f0(X*)`, shape (n*,)."""
-
-    def __call__(self, t: Any) -> Array:
-        """`f_t(X*)`: shape (n*,) for a number `t` (inf allowed), (T, n*) for T times."""
-        t = v.times(t, "t", allow_inf=True).astype(self.eigvals.dtype)
-        return _predict(self.eigvals, self.cutoff, self.KsV, self.coeffs, self.f0_test, t)
-
-    def __repr__(self) -> str:
-        n_test, n = self.KsV.shape
-        dropped = int(jnp.sum(self.eigvals <= self.cutoff))
-        return (f"Predictor(n_train={n}, n_test={n_test}, dtype={self.eigvals.dtype}, "
-                f"lambda_max={float(self.eigvals[0]):.4g}, zero eigenvalues={dropped}): "
-                f"f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f0(X) - y)")
-
-
-def flow_predictor(K_train: Array, K_test_train: Array, f0_train: Array, f0_test: Array,
-                     y: Array) -> Predictor:
-    """Predictions at test points during gradient flow in the lazy (linearized) regime.
-
-        f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) (f0(X) - y),   K = K(X, X).
-
-    `K^-1 (I - exp(-K t)) = V diag((1 - exp(-lambda t)) / lambda) V^T` needs no inverse. A
-    direction with eigenvalue 0 (at most `n * eps * lambda_max`, e.g. a duplicated training
-    point) contributes nothing: there `K(X*, X) v = 0` for kernels from one feature map, so
-    the exact term `t K(X*, X) v v^T (f0(X) - y)` vanishes; dropping it keeps `t = inf`
-    finite and gives the pseudo-inverse (minimum-norm) kernel regression. At `X* = X` the
-    prediction is `y + U(t)` with `U` from `gradient_flow`.
-
-    Args:
-      K_train: `K(X, X)`, shape (n, n), symmetric positive semi-definite.
-      K_test_train: `K(X*, X)`, shape (n*, n).
-      f0_train: `f(w0, X)`, shape (n,).  f0_test: `f(w0, X*)`, shape (n*,).
-      y: training targets, shape (n,).
-    Returns:
-      `Predictor`: call it with `t` (number -> (n*,), 1-D array of T times -> (T, n*)).
-    """
-    K, f0_train = _kernel_and_residual(K_train, f0_train, "K_train", "f0_train")
-    n = K.shape[0]
-    y = v.vector(y, "y", size=n)
-    Ks = v.matrix(K_test_train, "K_test_train")
-    if Ks.shape[1] != n:
-        raise ValueError(f"K_test_train must have shape (n*, {n}) to match K_train, got shape "
-                         f"{tuple(Ks.shape)}")
-    f0_test = v.vector(f0_test, "f0_test", size=Ks.shape[0])
-    dtype = jnp.result_type(K, Ks, f0_test, y)
-    lam, cutoff, KsV, coeffs, lam_min, scale = _predictor_parts(
-        K.astype(dtype), Ks.astype(dtype), f0_train.astype(dtype), y.astype(dtype))
-    if not v.is_traced(lam):
-        _check_psd(*jax.device_get((lam_min, scale)), dtype, "K_train")
-    return Predictor(lam, cutoff, KsV, coeffs, f0_test.astype(dtype))
-
-
-@jax.jit
-def _predictor_parts(K: Array, Ks: Array, f0_train: Array,
-                     y: Array) -> tuple[Array, Array, Array, Array, Array, Array]:
-    # One compiled call (eigh and the products): a time slider's first call pays one dispatch
-    # and one device-to-host transfer (the PSD check), not a dozen.
-    lam, V = _eigh_descending(K)
-    lam0 = jnp.maximum(lam, 0)
-    cutoff = K.shape[0] * jnp.finfo(K.dtype).eps * lam0[0]
-    return lam0, cutoff, Ks @ V, V.T @ (f0_train - y), lam[-1], jnp.max(jnp.abs(lam))
-
-
-
-# ------------------------------------------------ discrete GD at test points, regimes (nb 06)
-
 @partial(jax.jit, static_argnames="steps")
 def _gd_predict(lam: Array, cutoff: Array, KsV: Array, coeffs: Array, f0_test: Array,
                 eta: Array, steps: int) -> Array:
@@ -318,29 +168,229 @@ def _gd_predict(lam: Array, cutoff: Array, KsV: Array, coeffs: Array, f0_test: A
     return f0_test - (gain * coeffs) @ KsV.T
 
 
-def gd_predictions(K_train: Array, K_test_train: Array, f0_train: Array, f0_test: Array,
-                   y: Array, *, eta: float, steps: int) -> Array:
-    """Test predictions of discrete gradient descent on a fixed kernel (the linearized model).
+class KernelDynamics(NamedTuple):
+    """Training under one fixed kernel K, from ONE eigendecomposition `K = V Lambda V^T`.
 
-        f_k(X*) = f0(X*) - K(X*, X) K^-1 (I - (I - eta K)^k) (f0(X) - y),   k = 0..steps,
+    Built by `kernel_dynamics(K, U0, K_test_train=..., f0_test=...)`. Every formula of
+    MATH.md section 6 is a cheap product in the eigenbasis:
 
-    the discrete twin of `flow_predictor` (same eigenbasis, `(1 - (1 - eta lambda)^k) / lambda`
-    in place of `(1 - exp(-lambda t)) / lambda`; eigenvalues at or below `n eps lambda_max`
-    count as 0). Above `eta = 2 / lambda_max` the values grow without bound, as they should.
+    - `dyn(t)`: gradient flow `U(t) = V exp(-Lambda t) V^T U0` (`modes(t)`: `V^T U(t)`;
+      `loss(t)`: `1/2 |U(t)|^2`; `time_to(fraction)`: when the loss falls to a fraction);
+    - `gd(eta, steps)`: gradient descent `U_k = (I - eta K)^k U0`, k = 0..steps
+      (`gd_loss`: its loss);
+    - `predict(t)`, `gd_predict(eta, steps)`: predictions at test points (only when built
+      with `K_test_train` and `f0_test`).
+
+    Eigenvalues at or below `cutoff = roundoff(n, dtype) * lambda_max` count as 0 in the
+    predictions and in `time_to` (a duplicated training point gives one).
+    """
+
+    eigvals: Array
+    """Eigenvalues of K, largest first, clipped at 0, shape (n,)."""
+    eigvecs: Array
+    """Eigenvectors of K as columns, in the same order, shape (n, n)."""
+    coeffs: Array
+    """The initial residual in the eigenbasis, `V^T U0`, shape (n,)."""
+    cutoff: float
+    """Eigenvalues at or below this (`n * eps * lambda_max`) count as 0."""
+    KsV: Array | None = None
+    """`K(X*, X) V`, shape (n*, n); None without test points."""
+    f0_test: Array | None = None
+    """Initial predictions `f0(X*)`, shape (n*,); None without test points."""
+
+    @property
+    def lambda_max(self) -> float:
+        """The largest eigenvalue of K."""
+        return float(self.eigvals[0])
+
+    @property
+    def max_stable_learning_rate(self) -> float:
+        """`2 / lambda_max`: gradient descent converges only below it (`inf` for K = 0)."""
+        lam = self.lambda_max
+        return 2.0 / lam if lam > 0 else math.inf
+
+    def _times(self, t: Any, allow_inf: bool = False) -> Array:
+        return v.times(t, "t", allow_inf=allow_inf).astype(self.eigvals.dtype)
+
+    def __call__(self, t: Any) -> Array:
+        """Residual `U(t)`: shape (n,) for a number `t >= 0`, (T, n) for T times."""
+        return _flow(self.eigvals, self.eigvecs, self.coeffs, self._times(t))
+
+    def modes(self, t: Any) -> Array:
+        """`V^T U(t)`: component i decays like `exp(-lambda_i t)`; shape (n,) or (T, n)."""
+        return _flow_modes(self.eigvals, self.coeffs, self._times(t))
+
+    def loss(self, t: Any) -> Array:
+        """`1/2 |U(t)|^2` (computed in the eigenbasis): shape () or (T,)."""
+        return _flow_loss(self.eigvals, self.coeffs, self._times(t))
+
+    def time_to(self, fraction: float) -> float:
+        """The time t at which the loss `1/2 |U(t)|^2` has fallen to `fraction` of `1/2 |U0|^2`.
+
+        The loss `1/2 sum_i c_i^2 exp(-2 lambda_i t)` falls monotonically, so the time is
+        found by bisection (to 1e-10 relative); `inf` when the part of U0 along eigenvalue 0
+        alone is above the fraction. `fraction` in (0, 1).
+        """
+        fraction = v.positive_float(fraction, "fraction")
+        if fraction >= 1:
+            raise ValueError(f"fraction must be below 1, got {fraction!r}")
+        lam, c2 = (np.asarray(x, dtype=np.float64) for x in (self.eigvals, self.coeffs**2))
+        goal = fraction * c2.sum()
+        lam = np.where(lam > self.cutoff, lam, 0)
+        if c2[lam <= 0].sum() >= goal:  # round-off zeros count as 0, as in `predict`
+            return math.inf
+
+        def left(t: float) -> float:
+            return float(np.sum(c2 * np.exp(-2 * lam * t)))
+
+        lo, hi = 0.0, 1.0 / lam[0]
+        while left(hi) > goal:
+            lo, hi = hi, 2 * hi
+        while hi - lo > 1e-10 * hi:
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if left(mid) > goal else (lo, mid)
+        return hi
+
+    def _gd_args(self, eta: Any, steps: Any) -> tuple[Array, int]:
+        eta = v.positive_float(eta, "eta")
+        return jnp.asarray(eta, self.eigvals.dtype), v.positive_int(steps, "steps")
+
+    def gd(self, eta: float, steps: int) -> Array:
+        """Gradient descent on the fixed kernel: `U_k = (I - eta K)^k U0` for k = 0..steps.
+
+        Above `eta = 2 / lambda_max` the residual grows like `|1 - eta lambda_max|^k`, returned
+        as it is (that divergence is the lesson); past the float range it overflows to inf,
+        and to NaN where infinite terms of opposite sign meet.
+        Returns shape (steps + 1, n); row k is at flow time `eta * k`.
+        """
+        eta, steps = self._gd_args(eta, steps)
+        return _gd(self.eigvals, self.eigvecs, self.coeffs, eta, steps)
+
+    def gd_loss(self, eta: float, steps: int) -> Array:
+        """`1/2 |U_k|^2` of `gd(eta, steps)`, computed in the eigenbasis; shape (steps + 1,)."""
+        eta, steps = self._gd_args(eta, steps)
+        return _gd_loss(self.eigvals, self.coeffs, eta, steps)
+
+    def _test_parts(self, method: str) -> tuple[Array, Array]:
+        if self.KsV is None or self.f0_test is None:
+            raise ValueError(f"{method} needs test points: build with kernel_dynamics(K, U0, "
+                             f"K_test_train=K(X*, X), f0_test=f0(X*))")
+        return self.KsV, self.f0_test
+
+    def predict(self, t: Any) -> Array:
+        """Test predictions `f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) U0`.
+
+        `K^-1 (I - exp(-K t)) = V diag((1 - exp(-lambda t)) / lambda) V^T` needs no inverse;
+        `t = inf` is allowed and gives kernel regression with the NTK started from f0 (the
+        pseudo-inverse one when K is singular). Shape (n*,) for a number, (T, n*) for T times.
+        """
+        KsV, f0_test = self._test_parts("predict")
+        return _predict(self.eigvals, self.cutoff, KsV, self.coeffs, f0_test,
+                        self._times(t, allow_inf=True))
+
+    def gd_predict(self, eta: float, steps: int) -> Array:
+        """Test predictions of gradient descent on the fixed kernel (the linearized model),
+
+            f_k(X*) = f0(X*) - K(X*, X) K^-1 (I - (I - eta K)^k) U0,   k = 0..steps,
+
+        the discrete twin of `predict`. Shape (steps + 1, n*); row k is at time `eta * k`.
+        """
+        KsV, f0_test = self._test_parts("gd_predict")
+        eta, steps = self._gd_args(eta, steps)
+        return _gd_predict(self.eigvals, self.cutoff, KsV, self.coeffs, f0_test, eta, steps)
+
+    def __repr__(self) -> str:
+        lam = self.eigvals
+        test = "" if self.KsV is None else f", n_test={self.KsV.shape[0]}"
+        zeros = int(np.sum(np.asarray(lam) <= self.cutoff))
+        return (f"KernelDynamics(n={lam.shape[0]}{test}, dtype={lam.dtype}, "
+                f"lambda_max={self.lambda_max:.4g}, lambda_min={float(lam[-1]):.4g}, "
+                f"zero eigenvalues={zeros}, |U0|={float(jnp.linalg.norm(self.coeffs)):.4g}): "
+                f"U(t) = V exp(-Lambda t) V^T U0, U_k = (I - eta K)^k U0"
+                + ("" if self.KsV is None else
+                   ", f_t(X*) = f0(X*) - K(X*, X) K^-1 (I - exp(-K t)) U0"))
+
+
+def kernel_dynamics(K: Array, U0: Array, *, K_test_train: Array | None = None,
+                    f0_test: Array | None = None) -> KernelDynamics:
+    """Eigendecompose the kernel once; the returned object evaluates every formula cheaply.
 
     Args:
-      K_train: `K(X, X)`, shape (n, n).  K_test_train: `K(X*, X)`, shape (n*, n).
-      f0_train: `f(w0, X)`, shape (n,).  f0_test: `f(w0, X*)`, shape (n*,).  y: shape (n,).
-      eta: learning rate, a positive finite number.  steps: number of steps, >= 1.
+      K: Gram matrix of the training inputs, shape (n, n), symmetric positive semi-definite
+        (round-off negatives are set to 0; a more negative eigenvalue is refused).
+      U0: initial residual `f(w0, X) - y`, shape (n,).
+      K_test_train: `K(X*, X)`, shape (n*, n), for predictions at test points (optional).
+      f0_test: `f(w0, X*)`, shape (n*,); given exactly when `K_test_train` is.
     Returns:
-      predictions, shape (steps + 1, n*); row k is at flow time `eta * k`.
+      `KernelDynamics`, in the dtype of the arguments (float32 stays float32).
     Introduced in notebooks/06.
     """
-    p = flow_predictor(K_train, K_test_train, f0_train, f0_test, y)
-    eta = v.positive_float(eta, "eta")
-    steps = v.positive_int(steps, "steps")
-    return _gd_predict(p.eigvals, p.cutoff, p.KsV, p.coeffs, p.f0_test,
-                       jnp.asarray(eta, p.eigvals.dtype), steps)
+    K, U0 = _kernel_and_residual(K, U0)
+    n = K.shape[0]
+    if (K_test_train is None) != (f0_test is None):
+        raise ValueError("K_test_train and f0_test must be given together (test predictions "
+                         f"need both), got K_test_train={v.describe(K_test_train)} and "
+                         f"f0_test={v.describe(f0_test)}")
+    Ks = None
+    dtype = K.dtype
+    if K_test_train is not None:
+        Ks = v.matrix(K_test_train, "K_test_train")
+        if Ks.shape[1] != n:
+            raise ValueError(f"K_test_train must have shape (n*, {n}) to match K, got shape "
+                             f"{tuple(Ks.shape)}")
+        f0_test = v.vector(f0_test, "f0_test", size=Ks.shape[0])
+        dtype = jnp.result_type(K, Ks, f0_test)
+        Ks, f0_test = Ks.astype(dtype), f0_test.astype(dtype)
+    lam, V, coeffs, KsV, extremes = _dynamics_parts(K.astype(dtype), U0.astype(dtype), Ks,
+                                                    with_test=Ks is not None)
+    if v.is_traced(lam):
+        cutoff = v.roundoff(n, dtype) * lam[0]
+    else:
+        lam_min, scale, lam_max = (float(x) for x in jax.device_get(extremes))
+        _check_psd(lam_min, scale, dtype, "K")
+        cutoff = v.roundoff(n, dtype) * lam_max
+    return KernelDynamics(lam, V, coeffs, cutoff, KsV, f0_test)
+
+
+# Conveniences for one-off calls: each is one line over `kernel_dynamics`.
+
+def gradient_flow(K: Array, U0: Array) -> KernelDynamics:
+    """Gradient flow `U(t) = exp(-K t) U0` under a fixed kernel: `kernel_dynamics(K, U0)`,
+    called with `t` (number -> (n,), 1-D array of T times -> (T, n))."""
+    return kernel_dynamics(K, U0)
+
+
+def gd_residual(K: Array, U0: Array, *, eta: float, steps: int) -> Array:
+    """Gradient descent on a fixed kernel, `U_k = (I - eta K)^k U0` for k = 0..steps, shape
+    (steps + 1, n): `kernel_dynamics(K, U0).gd(eta, steps)`."""
+    return kernel_dynamics(K, U0).gd(eta, steps)
+
+
+def _named_problem(K_train: Any, K_test_train: Any, f0_train: Any, f0_test: Any,
+                   y: Any) -> KernelDynamics:
+    # the argument names of the test-point conveniences, validated before kernel_dynamics
+    K, f0_train = _kernel_and_residual(K_train, f0_train, "K_train", "f0_train")
+    y = v.vector(y, "y", size=K.shape[0])
+    try:
+        return kernel_dynamics(K, f0_train - y.astype(f0_train.dtype),
+                               K_test_train=K_test_train, f0_test=f0_test)
+    except ValueError as exc:  # K is K_train here
+        raise ValueError(str(exc).replace("K must", "K_train must")) from None
+
+
+def flow_predictor(K_train: Array, K_test_train: Array, f0_train: Array, f0_test: Array,
+                   y: Array) -> Any:
+    """Test predictions during gradient flow, `t -> f_t(X*)`: the `predict` method of
+    `kernel_dynamics(K_train, f0_train - y, K_test_train=..., f0_test=...)` (number ->
+    (n*,), T times -> (T, n*); `t = inf` allowed)."""
+    return _named_problem(K_train, K_test_train, f0_train, f0_test, y).predict
+
+
+def gd_predictions(K_train: Array, K_test_train: Array, f0_train: Array, f0_test: Array,
+                   y: Array, *, eta: float, steps: int) -> Array:
+    """Test predictions of gradient descent on a fixed kernel, shape (steps + 1, n*): the
+    `gd_predict(eta, steps)` of `kernel_dynamics(K_train, f0_train - y, ...)`."""
+    return _named_problem(K_train, K_test_train, f0_train, f0_test, y).gd_predict(eta, steps)
 
 
 REGIMES = ("converging", "catapult", "diverging", "stalled")
@@ -349,15 +399,18 @@ REGIMES = ("converging", "catapult", "diverging", "stalled")
 class Regime(NamedTuple):
     """What gradient descent did at a learning rate, against the kernel bound 2/lambda_max.
 
-    name: one of `REGIMES`; multiple: eta / (2 / lambda_max); peak, final: the largest and the
-    last finite loss; message: one readable sentence for a figure.
+    Numbers only; the sentences a learner reads are worded by the panel modules
+    (`ntklib.panels.nb06_gradient_flow.describe_regime`).
     """
 
     name: str
-    multiple: float
+    """One of `REGIMES`."""
+    eta_multiple: float
+    """The learning rate in units of the kernel bound: eta / (2 / lambda_max)."""
     peak: float
+    """The largest finite loss."""
     final: float
-    message: str
+    """The last finite loss."""
 
 
 def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
@@ -375,7 +428,7 @@ def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
       loss: losses L_0..L_steps, shape (steps + 1,), NaN after a divergence.
       eta: the learning rate (> 0).  lambda_max: largest NTK eigenvalue at init (> 0).
     Returns:
-      a `Regime`.
+      a `Regime` (name and numbers).
     Introduced in notebooks/06.
     """
     loss = np.asarray(loss, dtype=np.float64).ravel()
@@ -383,30 +436,21 @@ def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
         raise ValueError(f"loss must hold at least 2 values, got shape {loss.shape}")
     eta = v.positive_float(eta, "eta")
     lambda_max = v.positive_float(lambda_max, "lambda_max")
-    multiple = eta * lambda_max / 2
-    finite = loss[np.isfinite(loss)]
+    eta_multiple = eta * lambda_max / 2
     if not np.isfinite(loss[0]):
         raise ValueError("loss[0] must be finite (the loss at initialisation)")
-    peak, final = float(finite.max()), float(finite[-1])
-    head = f"η = {multiple:.2f} × 2/λ_max: "
+    finite = loss[np.isfinite(loss)]
+    peak, final, L0 = float(finite.max()), float(finite[-1]), float(loss[0])
     if finite.size < loss.size:
-        return Regime("diverging", multiple, peak, final,
-                      head + "DIVERGING: the loss blows up (from about 4/λ_max on the network "
-                      "cannot recover); the kernel picture has ended")
-    L0 = float(loss[0])
-    if final < L0 and peak <= 1.01 * L0:
-        text = ("converging, as the kernel picture predicts" if multiple < 1 else
-                "converging without a spike")
-        return Regime("converging", multiple, peak, final, head + text)
-    if final < L0:
-        return Regime("catapult", multiple, peak, final,
-                      head + f"CATAPULT: the loss spikes to {peak:.3g} ({peak / L0:.0f} × its "
-                      f"start), then converges to {final:.2g}" + (
-                          "; the linearized model diverges here: the kernel picture has ended"
-                          if multiple > 1 else ""))
-    return Regime("stalled", multiple, peak, final,
-                  head + f"STALLED: finite, but the loss ends at {final:.3g}, not below its "
-                  f"start {L0:.3g}")
+        name = "diverging"
+    elif final < L0 and peak <= 1.01 * L0:
+        name = "converging"
+    elif final < L0:
+        name = "catapult"
+    else:
+        name = "stalled"
+    return Regime(name, eta_multiple, peak, final)
+
 
 
 # ------------------------------- spectral bias, label alignment, learning-rate phases (nb 07)
@@ -493,12 +537,12 @@ class PhaseDiagram(NamedTuple):
     """The regime of gradient descent on a grid of widths and learning rates.
 
     Built by `learning_rate_phases`. `regimes[i, j]` is the `classify_regime` name of width
-    `widths[i]` at `eta = multiples[j] * 2 / lambda0[i]`.
+    `widths[i]` at `eta = eta_multiples[j] * 2 / lambda0[i]`.
     """
 
     widths: np.ndarray
     """Widths m, shape (W,)."""
-    multiples: np.ndarray
+    eta_multiples: np.ndarray
     """Learning rates as multiples of each width's `2 / lambda0`, shape (E,)."""
     lambda0: np.ndarray
     """Largest eigenvalue of the empirical NTK at initialisation, per width, shape (W,)."""
@@ -506,26 +550,28 @@ class PhaseDiagram(NamedTuple):
     """Regime names (`REGIMES`), shape (W, E)."""
 
     def boundary(self, regime: str) -> np.ndarray:
-        """Per width, the smallest multiple whose run is `regime` (NaN if none), shape (W,)."""
+        """Per width, the smallest eta_multiple whose run is `regime` (NaN if none), shape (W,)."""
         regime = v.choice(regime, "regime", REGIMES)
         hit = self.regimes == regime
         first = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
-        return np.where(first >= 0, self.multiples[first], np.nan)
+        return np.where(first >= 0, self.eta_multiples[first], np.nan)
 
 
-def learning_rate_phases(key: Array, X: Array, y: Array, *, widths: Any, multiples: Any,
+def learning_rate_phases(key: Array, X: Array, y: Array, *, widths: Any, eta_multiples: Any,
                          steps: int, activation: str = "relu") -> PhaseDiagram:
     """Train the network of `net` at each width and learning rate and name what happened.
 
-    For each width m: `net.init(key, d, m)`, `lambda0` the largest eigenvalue of its empirical
-    NTK on X, then `steps` of gradient descent (`train.train_network`) at each
-    `eta = multiple * 2 / lambda0`, classified by `classify_regime`. The kernel picture
-    predicts 'converging' below multiple 1 and divergence above; a wide network instead
-    catapults up to a multiple of about 2 (eta ~ 4 / lambda0), then diverges.
+    For each width m: `net.init_nested(key, d, m)` (nested widths: the same network grows),
+    `lambda0` the largest eigenvalue of its empirical NTK on X, then `steps` of gradient
+    descent (`train.train_network`) at each `eta = eta_multiple * 2 / lambda0`, classified
+    by `classify_regime`. The kernel picture predicts 'converging' below eta_multiple 1 and
+    divergence above; a wide network instead catapults up to about 2 (eta ~ 4 / lambda0),
+    then diverges.
 
     Args:
       key: a `jax.random` key.  X: inputs, shape (n, d).  y: targets, shape (n,).
-      widths: positive integers, shape (W,).  multiples: positive numbers, shape (E,).
+      widths: positive integers, shape (W,).
+      eta_multiples: learning rates in units of 2 / lambda0, positive numbers, shape (E,).
       steps: gradient-descent steps per run.  activation: as in `net.apply`.
     Returns:
       a `PhaseDiagram`.
@@ -535,20 +581,20 @@ def learning_rate_phases(key: Array, X: Array, y: Array, *, widths: Any, multipl
     X = v.matrix(X, "X")
     y = v.vector(y, "y", size=X.shape[0])
     widths = np.array([v.positive_int(m, "widths") for m in np.ravel(widths)])
-    multiples = np.asarray(v.vector(multiples, "multiples"), dtype=np.float64)
-    if np.any(multiples <= 0):
-        raise ValueError(f"multiples must be positive, got {multiples}")
+    eta_multiples = np.asarray(v.vector(eta_multiples, "eta_multiples"), dtype=np.float64)
+    if np.any(eta_multiples <= 0):
+        raise ValueError(f"eta_multiples must be positive, got {eta_multiples}")
     steps = v.positive_int(steps, "steps")
-    if widths.size == 0 or multiples.size == 0:
-        raise ValueError(f"widths and multiples must not be empty, got {widths.size} widths "
-                         f"and {multiples.size} multiples")
+    if widths.size == 0 or eta_multiples.size == 0:
+        raise ValueError(f"widths and eta_multiples must not be empty, got {widths.size} "
+                         f"widths and {eta_multiples.size} eta_multiples")
     lambda0, regimes = [], []
     for m in widths:
-        params0 = net.init(key, X.shape[1], int(m), dtype=X.dtype)
+        params0 = net.init_nested(key, X.shape[1], int(m), dtype=X.dtype)
         lam = float(spectrum(ntk.empirical_ntk(params0, X, activation=activation))[0])
         lambda0.append(lam)
         regimes.append([classify_regime(train.train_network(
             params0, X, y, eta=c * 2 / lam, steps=steps, record_every=steps,
             activation=activation).loss, eta=c * 2 / lam, lambda_max=lam).name
-            for c in multiples])
-    return PhaseDiagram(widths, multiples, np.array(lambda0), np.array(regimes))
+            for c in eta_multiples])
+    return PhaseDiagram(widths, eta_multiples, np.array(lambda0), np.array(regimes))

@@ -350,37 +350,41 @@ def contraction_factor(ax: Axes, eigvals, eta_multiple: float | None = None, *,
     along eigenvector i by (1 - eta lambda_i) per step: it shrinks where the factor is below 1
     and grows where it is above. The top eigenvalue reaches 1 first, at eta = 2 / lambda_max
     (red line): beyond it descent diverges. Small eigenvalues stay near 1: learned last.
+    The rate of descent is the largest factor, max_i |1 - eta lambda_i|: the lambda_min line
+    for small eta, the lambda_max line for large eta (the thick upper envelope).
 
     Args:
       ax: the axes.  eigvals: eigenvalues of Phi^T Phi (or of a kernel), shape (D,), >= 0.
-      eta_multiple: the current eta / (2 / lambda_max), a dotted line with the factor of the
-        top eigenvalue marked; None: no mark.
+      eta_multiple: the current eta / (2 / lambda_max), a dotted line with the rate
+        max_i |1 - eta lambda_i| marked; None: no mark.
       top: the largest eta / (2 / lambda_max) on the axis.
-    Introduced in notebooks/01; the same bound returns with the NTK in notebooks/06.
+    Introduced in notebooks/01.
     """
     import numpy as np
 
     lam = np.sort(np.asarray(eigvals, dtype=float))[::-1]
     lam_max = float(lam[0])
     s = np.linspace(0, top, 600)
-    cmap = mpl.colormaps["viridis"]
-    for i, li in enumerate(lam):
-        first, last = i == 0, i == lam.size - 1
-        label = (r"$\lambda_{\max}$" if first else r"$\lambda_{\min}$" if last else
-                 "other $\\lambda_i$" if i == 1 else None)
-        ax.plot(s, np.abs(1 - s * 2 * li / lam_max), lw=2.2 if first else 1.2,
-                color=COLORS["network"] if first else cmap(0.35 + 0.6 * i / max(lam.size - 1, 1)),
-                label=label)
+    factors = np.abs(1 - s[None, :] * 2 * lam[:, None] / lam_max)  # (D, 600)
+    for i in range(1, lam.size - 1):
+        ax.plot(s, factors[i], lw=1.0, color=COLORS["target"], alpha=0.8,
+                label=r"other $\lambda_i$" if i == 1 else None)
+    if lam.size > 1:
+        ax.plot(s, factors[-1], lw=1.6, color=COLORS["kernel"], label=r"$\lambda_{\min}$")
+    ax.plot(s, factors[0], lw=1.6, color=COLORS["network"], label=r"$\lambda_{\max}$")
+    ax.plot(s, factors.max(axis=0), lw=4, color=COLORS["data"], alpha=0.25,
+            label=r"rate $\max_i |1 - \eta\lambda_i|$")
     ax.axhline(1, color=COLORS["target"], lw=1)
     ax.axvline(1, color=COLORS["bound"], ls="--", lw=1.5,
                label=r"$\eta = 2/\lambda_{\max}$")
     ax.axvspan(1, top, color=COLORS["bound"], alpha=0.08)
     if eta_multiple is not None:
-        r = abs(1 - 2 * eta_multiple)
+        r = float(np.max(np.abs(1 - 2 * eta_multiple * lam / lam_max)))
         ax.axvline(eta_multiple, color=COLORS["data"], ls=":", lw=1.2)
         if eta_multiple <= top:
-            ax.plot(eta_multiple, r, "o", ms=9, label="this $\\eta$",
-                    color=COLORS["bound"] if r > 1 else COLORS["kernel"])
+            ax.plot(eta_multiple, min(r, 2.0), "o", ms=9, mec=COLORS["data"],
+                    label=f"this $\\eta$: rate {r:.4f}",
+                    color=COLORS["bound"] if r >= 1 else "white")
     ax.set(xlim=(0, top), ylim=(0, 2), xlabel=r"$\eta\ /\ (2/\lambda_{\max})$",
            ylabel=r"error factor per step $|1 - \eta\lambda_i|$",
            title="shrinks below 1, grows above")
@@ -629,7 +633,7 @@ def phase_diagram(ax: Axes, diagram) -> None:
     names = list(REGIME_ROLES)
     codes = np.vectorize(names.index)(diagram.regimes)
     cmap = ListedColormap([COLORS[REGIME_ROLES[n]] for n in names])
-    x, W = np.asarray(diagram.multiples), len(diagram.widths)
+    x, W = np.asarray(diagram.eta_multiples), len(diagram.widths)
     ax.pcolormesh(np.arange(x.size + 1), np.arange(W + 1), codes, cmap=cmap, vmin=-0.5,
                   vmax=len(names) - 0.5, edgecolors="white", linewidth=1.5)
     ax.set_xticks(np.arange(x.size) + 0.5, [f"{c:g}" for c in x])

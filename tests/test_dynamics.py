@@ -195,9 +195,11 @@ def test_float32_stays_float32(key):
 def test_reprs_explain_the_objects(key):
     K, U0 = _problem(key)
     text = repr(dyn.gradient_flow(K, U0))
-    assert text.startswith("GradientFlow(n=6, dtype=float64") and "exp(-Lambda t)" in text
-    text = repr(dyn.flow_predictor(K, K[:2], U0, U0[:2], U0))
-    assert text.startswith("Predictor(n_train=6, n_test=2") and "K^-1" in text
+    assert text.startswith("KernelDynamics(n=6, dtype=float64") and "exp(-Lambda t)" in text
+    assert "K^-1" not in text
+    text = repr(dyn.kernel_dynamics(K, U0, K_test_train=K[:2], f0_test=U0[:2]))
+    assert text.startswith("KernelDynamics(n=6, n_test=2") and "K^-1" in text
+    assert "zero eigenvalues=0" in text
 
 
 @given(n=st.integers(1, 6), rank=st.integers(1, 6), seed=st.integers(0, 2**31 - 1),
@@ -282,6 +284,94 @@ def test_flow_predictor_refuses_mismatched_shapes(key, which, match):
         dyn.flow_predictor(**args)
 
 
+# ------------------------------------------ KernelDynamics: one decomposition per kernel
+
+@pytest.mark.parametrize(("dtype", "rtol", "atol"), [
+    (np.float64, 1e-9, 1e-11), (np.float32, 2e-3, 2e-4)])
+def test_kernel_dynamics_matches_independent_routes(key, dtype, rtol, atol):
+    """Every formula of one KernelDynamics against its own route: scipy's expm, matrix
+    powers, an explicit inverse, numpy's eigvalsh; in float64 and float32."""
+    K, Ks, f0, f0_test, y = _joint(key, 5, 4, 12)
+    U0 = f0 - y
+    dyn_ = dyn.kernel_dynamics(*(a.astype(dtype) for a in (K, U0)),
+                               K_test_train=Ks.astype(dtype), f0_test=f0_test.astype(dtype))
+    assert dyn_.eigvals.dtype == dtype and dyn_.predict(0.5).dtype == dtype
+    lam = np.linalg.eigvalsh(K)
+    assert dyn_.lambda_max == pytest.approx(lam[-1], rel=rtol)
+    assert dyn_.max_stable_learning_rate == pytest.approx(2 / lam[-1], rel=rtol)
+    assert dyn_.cutoff == pytest.approx(5 * np.finfo(dtype).eps * lam[-1], rel=rtol)
+    for t in TIMES:
+        E = scipy.linalg.expm(-K * t)
+        np.testing.assert_allclose(dyn_(t), E @ U0, rtol=rtol, atol=atol)
+        np.testing.assert_allclose(dyn_.loss(t), 0.5 * np.sum((E @ U0) ** 2), rtol=rtol,
+                                   atol=atol)
+        expected = f0_test - Ks @ np.linalg.solve(K, (np.eye(5) - E) @ U0)
+        np.testing.assert_allclose(dyn_.predict(t), expected, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(dyn_.loss(TIMES), [float(dyn_.loss(t)) for t in TIMES],
+                               rtol=rtol)
+    eta, steps = 0.9 * 2 / lam[-1], 12
+    M = np.eye(5) - eta * K
+    powers = [np.linalg.matrix_power(M, k) for k in range(steps + 1)]
+    np.testing.assert_allclose(dyn_.gd(eta, steps), [P @ U0 for P in powers], rtol=rtol,
+                               atol=atol)
+    np.testing.assert_allclose(dyn_.gd_loss(eta, steps),
+                               [0.5 * np.sum((P @ U0) ** 2) for P in powers], rtol=rtol,
+                               atol=atol)
+    np.testing.assert_allclose(
+        dyn_.gd_predict(eta, steps),
+        [f0_test - Ks @ np.linalg.solve(K, (np.eye(5) - P) @ U0) for P in powers],
+        rtol=rtol, atol=10 * atol)
+
+
+def test_kernel_dynamics_agrees_with_the_conveniences(key):
+    """The conveniences are the same numbers as the one object they wrap."""
+    K, Ks, f0, f0_test, y = _joint(key, 5, 4, 12)
+    one = dyn.kernel_dynamics(K, f0 - y, K_test_train=Ks, f0_test=f0_test)
+    np.testing.assert_array_equal(one(TIMES), dyn.gradient_flow(K, f0 - y)(TIMES))
+    np.testing.assert_array_equal(one.gd(0.3, 7), dyn.gd_residual(K, f0 - y, eta=0.3, steps=7))
+    np.testing.assert_array_equal(one.predict(TIMES),
+                                  dyn.flow_predictor(K, Ks, f0, f0_test, y)(TIMES))
+    np.testing.assert_array_equal(one.gd_predict(0.3, 7),
+                                  dyn.gd_predictions(K, Ks, f0, f0_test, y, eta=0.3, steps=7))
+    np.testing.assert_allclose(one.eigvals, dyn.spectrum(K), rtol=1e-12, atol=1e-14)
+
+
+def test_kernel_dynamics_of_a_network_is_the_flow_of_its_initial_ntk():
+    """The kernel-ODE loss of notebook 06's panel: the NTK of the width-64 float32 network
+    (net.init_nested) in float64, its flow by eigh and expm, against KernelDynamics.loss."""
+    x = jnp.linspace(-1, 1, 9)[:, None] + 0.013
+    X, y = net.embed(x), jnp.sin(3 * x[:, 0])
+    p32 = net.init_nested(jax.random.key(0), 2, 64, dtype=jnp.float32)
+    p = net.Params(p32.A.astype(jnp.float64), p32.b.astype(jnp.float64))
+    K = np.asarray(ntk.empirical_ntk(p, X, activation="erf"))
+    U0 = np.asarray(net.apply(p, X, activation="erf") - y)
+    one = dyn.kernel_dynamics(K, U0)
+    t = 0.5 / one.lambda_max * np.arange(0, 201, 10)
+    expected = [0.5 * np.sum((scipy.linalg.expm(-K * ti) @ U0) ** 2) for ti in t]
+    np.testing.assert_allclose(one.loss(t), expected, rtol=1e-8)
+
+
+def test_kernel_dynamics_without_test_points_refuses_predictions(key):
+    K, U0 = _problem(key)
+    one = dyn.kernel_dynamics(K, U0)
+    for call in (lambda: one.predict(1.0), lambda: one.gd_predict(0.1, 3)):
+        with pytest.raises(ValueError, match="K_test_train"):
+            call()
+    with pytest.raises(ValueError, match="together"):
+        dyn.kernel_dynamics(K, U0, K_test_train=K)
+    with pytest.raises(ValueError, match="together"):
+        dyn.kernel_dynamics(K, U0, f0_test=U0)
+    with pytest.raises(ValueError, match="K_test_train must have shape"):
+        dyn.kernel_dynamics(K, U0, K_test_train=K[:, :3], f0_test=U0)
+    with pytest.raises(ValueError, match="f0_test"):
+        dyn.kernel_dynamics(K, U0, K_test_train=K, f0_test=U0[:3])
+    for kwargs in ({"eta": 0.0, "steps": 3}, {"eta": 0.1, "steps": 0}):
+        with pytest.raises(ValueError, match=r"eta|steps"):
+            one.gd(**kwargs)
+        with pytest.raises(ValueError, match=r"eta|steps"):
+            one.gd_loss(**kwargs)
+
+
 # ------------------------------------------ discrete GD at test points, regimes (nb 06)
 
 def test_gd_predictions_match_the_trained_linearized_network():
@@ -316,9 +406,10 @@ def test_gd_predictions_match_the_trained_linearized_network():
 ])
 def test_classify_regime_names_each_kind_of_run(loss, name):
     r = dyn.classify_regime(np.array(loss), eta=0.15, lambda_max=20.0)
-    assert r.name == name and r.multiple == pytest.approx(1.5)
+    assert r.name == name and r.eta_multiple == pytest.approx(1.5)
     assert r.peak == pytest.approx(np.nanmax(loss))
-    assert name.upper() in r.message or name in r.message
+    assert r.final == pytest.approx(np.asarray(loss)[np.isfinite(loss)][-1])
+    assert r._fields == ("name", "eta_multiple", "peak", "final")  # numbers, no sentence
 
 
 def test_classify_regime_refuses_bad_input():
@@ -332,7 +423,7 @@ def test_classify_regime_refuses_bad_input():
 
 # --- notebook 07 API ---
 # spectral bias on the circle (circulant_eigenvalues, fourier_amplitudes, decay_rate),
-# GradientFlow.time_to, learning-rate phases (learning_rate_phases, PhaseDiagram).
+# KernelDynamics.time_to, learning-rate phases (learning_rate_phases, PhaseDiagram).
 
 def _circle(n):
     """n evenly spaced points of the unit circle, shape (n, 2), angles 2 pi j / n."""
@@ -559,22 +650,22 @@ def _phase_problem():
 
 
 def test_learning_rate_phases_on_a_tiny_problem():
-    """erf, n = 8, widths 64 and 256, 300 steps: multiples 0.25 and 0.8 of 2 / lambda0
+    """erf, n = 8, widths 64 and 256, 300 steps: eta_multiples 0.25 and 0.8 of 2 / lambda0
     converge, 3 diverges (beyond the catapult range, which ends near 2); lambda0 is the top
-    eigenvalue of the autodiff NTK at net.init(key, d, m)."""
+    eigenvalue of the autodiff NTK at net.init_nested(key, d, m)."""
     X, y = _phase_problem()
     key = jax.random.key(0)
-    multiples = [0.25, 0.8, 3.0]
-    pd = dyn.learning_rate_phases(key, X, y, widths=(64, 256), multiples=multiples,
+    eta_multiples = [0.25, 0.8, 3.0]
+    pd = dyn.learning_rate_phases(key, X, y, widths=(64, 256), eta_multiples=eta_multiples,
                                   steps=300, activation="erf")
     assert isinstance(pd, dyn.PhaseDiagram)
     np.testing.assert_array_equal(pd.widths, [64, 256])
-    np.testing.assert_array_equal(pd.multiples, multiples)
+    np.testing.assert_array_equal(pd.eta_multiples, eta_multiples)
     assert pd.regimes.shape == (2, 3) and pd.lambda0.shape == (2,)
     assert np.all(pd.regimes[:, :2] == "converging"), pd.regimes
     assert np.all(pd.regimes[:, 2] == "diverging"), pd.regimes
     for m, lam in zip((64, 256), pd.lambda0, strict=True):
-        p0 = net.init(key, 2, m)
+        p0 = net.init_nested(key, 2, m)
         K = ntk.autodiff_ntk(train.network_model("erf"), p0, X)
         assert lam == pytest.approx(np.linalg.eigvalsh(np.asarray(K))[-1], rel=1e-10)
     np.testing.assert_array_equal(pd.boundary("converging"), [0.25, 0.25])
@@ -582,7 +673,7 @@ def test_learning_rate_phases_on_a_tiny_problem():
     assert np.all(np.isnan(pd.boundary("catapult")))
     # the diverging cell really diverges when trained directly
     m, lam = 64, float(pd.lambda0[0])
-    traj = train.train_network(net.init(key, 2, m), X, y, eta=3.0 * 2 / lam, steps=300,
+    traj = train.train_network(net.init_nested(key, 2, m), X, y, eta=3.0 * 2 / lam, steps=300,
                                record_every=300, activation="erf")
     assert traj.diverged
 
@@ -606,9 +697,9 @@ def test_phase_diagram_boundary_is_the_first_multiple_per_width():
     (dict(widths=(0, 64)), ValueError, "widths"),
     (dict(widths=(-8,)), ValueError, "widths"),
     (dict(widths=(64.5,)), TypeError, "widths"),
-    (dict(multiples=(-0.5, 1.0)), ValueError, "multiples"),
-    (dict(multiples=(0.0, 1.0)), ValueError, "multiples"),
-    (dict(multiples=(np.nan,)), ValueError, "multiples"),
+    (dict(eta_multiples=(-0.5, 1.0)), ValueError, "eta_multiples"),
+    (dict(eta_multiples=(0.0, 1.0)), ValueError, "eta_multiples"),
+    (dict(eta_multiples=(np.nan,)), ValueError, "eta_multiples"),
     (dict(activation="sigmoid"), ValueError, "activation"),
     (dict(steps=0), ValueError, "steps"),
     (dict(y=np.ones(5)), ValueError, "y"),
@@ -616,6 +707,6 @@ def test_phase_diagram_boundary_is_the_first_multiple_per_width():
 ])
 def test_learning_rate_phases_refuses_bad_input(kwargs, error, match):
     X, y = _phase_problem()
-    call = dict(key=jax.random.key(0), X=X, y=y, widths=(4,), multiples=(0.5,), steps=3)
+    call = dict(key=jax.random.key(0), X=X, y=y, widths=(4,), eta_multiples=(0.5,), steps=3)
     with pytest.raises(error, match=match):
         dyn.learning_rate_phases(**(call | kwargs))
