@@ -468,15 +468,16 @@ def width_errors(key: Array, X: Array, widths: Any, *, draws: int = 8,
                  activation: str = "relu") -> np.ndarray:
     """Mean relative error of the empirical NTK against its infinite-width limit, per width.
 
-    Each of `draws` networks `net.init(k, d, max(widths))` (keys split from `key`) gives, for
-    each width m, the network of its first m neurons (nested widths: one draw per network,
-    no new random draw per width) and `relative_error(empirical_ntk(params, X),
-    infinite_width_ntk(X))`; the mean over the draws is returned. By the law of large numbers
-    it falls like 1/sqrt(m).
+    Each of `draws` keys split from `key` gives, for each width m, the network
+    `net.init_nested(k, d, m)` (nested widths: the first m neurons of one draw, so the same
+    network grows) and `relative_error(empirical_ntk(params, X), infinite_width_ntk(X))`;
+    the mean over the draws is returned. By the law of large numbers it falls like
+    1/sqrt(m).
 
     Args:
       key: a `jax.random` key.  X: inputs, shape (n, d).
-      widths: the widths m, a sequence of positive integers, shape (W,).
+      widths: the widths m, a sequence of positive integers, at most
+        `net.MAX_NESTED_WIDTH`, shape (W,).
       draws: networks drawn per width (>= 1).  activation: 'relu', 'erf' or 'tanh'.
     Returns:
       mean relative errors, shape (W,), float64 numpy.
@@ -489,10 +490,8 @@ def width_errors(key: Array, X: Array, widths: Any, *, draws: int = 8,
     K_inf = infinite_width_ntk(X, activation=activation)
     errors = np.zeros((draws, len(widths)))
     for i, k in enumerate(jax.random.split(key, draws)):
-        full = net.init(k, X.shape[1], max(widths), dtype=X.dtype)
-        A, b = np.asarray(full.A), np.asarray(full.b)
         for j, m in enumerate(widths):
-            params = net.Params(jnp.asarray(A[:m]), jnp.asarray(b[:m]))
+            params = net.init_nested(k, X.shape[1], m, dtype=X.dtype)
             errors[i, j] = relative_error(empirical_ntk(params, X, activation=activation), K_inf)
     return errors.mean(axis=0)
 
