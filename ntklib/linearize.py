@@ -23,12 +23,11 @@ from .train import (
     DIVERGENCE_THRESHOLD,
     Model,
     Trajectory,
-    _check_loop,
-    _check_network_inputs,
-    _check_tree,
-    _descent,
-    _pre_activations,
-    _trajectory,
+    check_loop,
+    check_network_inputs,
+    check_tree,
+    descent,
+    pre_activations,
     train_network,
 )
 
@@ -49,7 +48,7 @@ def linearize(f: Model, params0: Any) -> Model:
     """
     if not callable(f):
         raise TypeError(f"f must be a function f(params, X) -> (n,), got {type(f).__name__}")
-    params0 = _check_tree(params0, "params0")
+    params0 = check_tree(params0, "params0")
 
     def f_lin(params: Any, X: Array) -> Array:
         delta = jax.tree.map(lambda w, w0: (w - w0).astype(w0.dtype), params, params0)
@@ -68,7 +67,7 @@ class _Taylor(NamedTuple):
 
 
 def _taylor(params0: net.Params, X: Array, act: net.Activation, scale: float) -> _Taylor:
-    Z = _pre_activations(params0.A, X)
+    Z = pre_activations(params0.A, X)
     S0 = act.fn(Z)
     return _Taylor(scale * (params0.b @ S0), S0, params0.b[:, None] * act.deriv(Z))
 
@@ -76,7 +75,7 @@ def _taylor(params0: net.Params, X: Array, act: net.Activation, scale: float) ->
 def _taylor_apply(t: _Taylor, params0: net.Params, w: net.Params, X: Array,
                   scale: float) -> Array:
     """f0 + J(w0) (w - w0) on the inputs X of `t`, shape (n,)."""
-    terms = (w.b - params0.b)[:, None] * t.S0 + t.B0 * _pre_activations(w.A - params0.A, X)
+    terms = (w.b - params0.b)[:, None] * t.S0 + t.B0 * pre_activations(w.A - params0.A, X)
     # the sum over neurons as ones @ terms: faster than jnp.sum(terms, 0) on XLA:CPU
     return t.f0 + scale * (jnp.ones_like(w.b) @ terms)
 
@@ -96,7 +95,7 @@ def _descend_linearized(params0: net.Params, X: Array, y: Array, X_eval: Array, 
         U = _taylor_apply(on_X, params0, w, X, scale) - y
         return 0.5 * (U @ U), net.Params(scale * (on_X.B0 * U) @ X, scale * (on_X.S0 @ U))
 
-    return _descent(value_and_grad, lambda w: _taylor_apply(on_eval, params0, w, X_eval, scale),
+    return descent(value_and_grad, lambda w: _taylor_apply(on_eval, params0, w, X_eval, scale),
                     params0, eta, DIVERGENCE_THRESHOLD, steps, record_every)
 
 
@@ -123,10 +122,10 @@ def train_linearized(params0: net.Params, X: Array, y: Array, *, eta: float, ste
       a `Trajectory` of the linearised model.
     Introduced in notebooks/04.
     """
-    params0, X, y, X_eval = _check_network_inputs(params0, X, y, X_eval, activation,
+    params0, X, y, X_eval = check_network_inputs(params0, X, y, X_eval, activation,
                                                   parameterization)
-    eta, steps, record_every = _check_loop(eta, steps, record_every)
-    return _trajectory(eta, steps, record_every, _descend_linearized(
+    eta, steps, record_every = check_loop(eta, steps, record_every)
+    return Trajectory.from_descent(eta, steps, record_every, _descend_linearized(
         params0, X, y, X_eval, eta, activation=activation, parameterization=parameterization,
         steps=steps, record_every=record_every))
 

@@ -79,6 +79,17 @@ class Trajectory(NamedTuple):
         """Gradient-flow time of each recorded prediction, shape (R,)."""
         return self.eta * self.record_steps.astype(self.loss.dtype)
 
+    @classmethod
+    def from_descent(cls, eta: float, steps: int, record_every: int,
+                     out: tuple[Array, Array, Array, Any]) -> Trajectory:
+        """The Trajectory of one run of `descent` (its returned tuple `out`), with the
+        divergence step read off the NaNs of the loss."""
+        loss, preds, wc, params = out
+        gone = np.isnan(np.asarray(loss))
+        diverged = bool(gone.any())
+        return cls(eta, loss, jnp.asarray(_record_steps(steps, record_every)), preds, wc,
+                   params, diverged, int(gone.argmax()) if diverged else None)
+
     def __repr__(self) -> str:
         head = (f"Trajectory(eta={self.eta:.4g}, steps={self.steps}, "
                 f"t_final={self.eta * self.steps:.4g}, {self.predictions.shape[0]} recorded "
@@ -103,16 +114,28 @@ def _record_steps(steps: int, record_every: int) -> np.ndarray:
     return np.unique(np.append(np.arange(0, steps + 1, record_every), steps))
 
 
-def _descent(value_and_grad: Callable[[Any], tuple[Array, Any]], fe: Callable[[Any], Array],
+def descent(value_and_grad: Callable[[Any], tuple[Array, Any]], fe: Callable[[Any], Array],
              params0: Any, eta: Array, threshold: Array, steps: int,
              record_every: int) -> tuple[Array, Array, Array, Any]:
-    """The loop shared by every trainer; runs under jit.
+    """THE gradient-descent loop: every trainer of ntklib (`gradient_descent`, `train_network`,
+    `train_linear`, `linearize.train_linearized`) runs this one loop; call it inside `jax.jit`.
 
-    value_and_grad(w) = (L(w), grad L(w)) on the training set, fe(w) = f(w, X_eval).
+    w_{k+1} = w_k - eta * grad L(w_k), with divergence detection: once L(w_k) is non-finite or
+    above `threshold * (L(w0) + 1)`, the weights stop changing (the last finite iterate is
+    kept) and loss, weight change and predictions are NaN from that step on.
 
-    Outer scan over blocks of `record_every` steps (one prediction on X_eval per block), inner
-    scan over the steps; then the remaining steps and the last step. Returns
-    (loss (steps+1,), predictions (R, n_eval), weight_change (steps+1,), final params).
+    Args:
+      value_and_grad: w -> (L(w), grad L(w)) on the training set (grad a pytree like w).
+      fe: w -> what to record, e.g. f(w, X_eval), shape (n_eval,).
+      params0: the start w0, a pytree of float arrays.
+      eta, threshold: learning rate and divergence threshold (traced: no recompilation).
+      steps, record_every: static; `fe` is recorded every `record_every` steps and at the end.
+    Returns:
+      (loss (steps+1,), recorded (R, n_eval), weight_change (steps+1,), final params), the
+      tuple `Trajectory.from_descent` turns into a `Trajectory`.
+
+    Outer scan over blocks of `record_every` steps (one record per block), inner scan over the
+    steps; then the remaining steps and the last step.
     """
     limit = threshold * (value_and_grad(params0)[0] + 1)
 
@@ -175,12 +198,13 @@ def _descend(f: Model, params0: Any, X: Array, y: Array, X_eval: Array, eta: Arr
         if shape != (inputs.shape[0],):
             raise ValueError(f"f(params0, {name}) must have shape ({inputs.shape[0]},), one "
                              f"output per row of {name}; got shape {shape}")
-    return _descent(_squared_loss(lambda w: f(w, X), y), lambda w: f(w, X_eval), params0, eta,
+    return descent(_squared_loss(lambda w: f(w, X), y), lambda w: f(w, X_eval), params0, eta,
                     threshold, steps, record_every)
 
 
-def _check_tree(params: Any, name: str) -> Any:
-    """`params` as a pytree of finite float arrays."""
+def check_tree(params: Any, name: str) -> Any:
+    """`params` as a pytree of finite float arrays, else a ValueError/TypeError naming `name`
+    (the check of a trainer's initial weights)."""
     params = jax.tree.map(jnp.asarray, params)
     leaves = jax.tree_util.tree_leaves(params)
     if not leaves:
@@ -193,21 +217,13 @@ def _check_tree(params: Any, name: str) -> Any:
     return params
 
 
-def _check_loop(eta: Any, steps: Any, record_every: Any) -> tuple[float, int, int]:
-    """Validated (eta, steps, record_every); record_every None means every step."""
+def check_loop(eta: Any, steps: Any, record_every: Any) -> tuple[float, int, int]:
+    """Validated (eta, steps, record_every) of a trainer: eta > 0 finite, steps >= 1;
+    record_every None means every step, and is capped at steps."""
     eta = v.positive_float(eta, "eta")
     steps = v.positive_int(steps, "steps")
     record_every = 1 if record_every is None else v.positive_int(record_every, "record_every")
     return eta, steps, min(record_every, steps)
-
-
-def _trajectory(eta: float, steps: int, record_every: int,
-                out: tuple[Array, Array, Array, Any]) -> Trajectory:
-    loss, preds, wc, params = out
-    gone = np.isnan(np.asarray(loss))
-    diverged = bool(gone.any())
-    return Trajectory(eta, loss, jnp.asarray(_record_steps(steps, record_every)), preds, wc,
-                      params, diverged, int(gone.argmax()) if diverged else None)
 
 
 def gradient_descent(f: Model, params0: Any, X: Array, y: Array, *, eta: float, steps: int,
@@ -235,13 +251,13 @@ def gradient_descent(f: Model, params0: Any, X: Array, y: Array, *, eta: float, 
     """
     if not callable(f):
         raise TypeError(f"f must be a function f(params, X) -> (n,), got {type(f).__name__}")
-    params0 = _check_tree(params0, "params0")
+    params0 = check_tree(params0, "params0")
     X = v.matrix(X, "X")
     y = v.vector(y, "y", size=X.shape[0])
     X_eval = X if X_eval is None else v.matrix(X_eval, "X_eval", cols=X.shape[1])
-    eta, steps, record_every = _check_loop(eta, steps, record_every)
+    eta, steps, record_every = check_loop(eta, steps, record_every)
     threshold = v.positive_float(divergence_threshold, "divergence_threshold")
-    return _trajectory(eta, steps, record_every, _descend(
+    return Trajectory.from_descent(eta, steps, record_every, _descend(
         f, params0, X, y, X_eval, eta, threshold, steps=steps, record_every=record_every))
 
 
@@ -261,10 +277,11 @@ def network_model(activation: str = "relu", parameterization: str = "ntk") -> Mo
                              parameterization=parameterization)
 
 
-def _check_network_inputs(params0: Any, X: Any, y: Any, X_eval: Any, activation: str,
+def check_network_inputs(params0: Any, X: Any, y: Any, X_eval: Any, activation: str,
                           parameterization: str) -> tuple[net.Params, Array, Array, Array]:
-    """Validated (params0, X, y, X_eval) for the network of `net`, the data in the dtype of the
-    weights; X_eval None means X."""
+    """Validated (params0, X, y, X_eval) of a trainer of the network of `net` (activation and
+    parameterization checked too), the data cast to the dtype of the weights; X_eval None
+    means X."""
     net.activation(activation)
     v.choice(parameterization, "parameterization", net.PARAMETERIZATIONS)
     params0 = net.check_params(params0, "params0")
@@ -275,7 +292,7 @@ def _check_network_inputs(params0: Any, X: Any, y: Any, X_eval: Any, activation:
     return params0, X, y, X_eval
 
 
-def _pre_activations(A: Array, X: Array) -> Array:
+def pre_activations(A: Array, X: Array) -> Array:
     """A X^T, shape (m, n): entry (i, j) is a_i . x_j.
 
     This (m, n) layout and, for small d, a sum of d outer products instead of a (m, d) @ (d, n)
@@ -295,7 +312,7 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
     scale = net.output_scale(params0.m, parameterization)
 
     def output(w: net.Params, inputs: Array) -> Array:
-        return scale * (w.b @ act.fn(_pre_activations(w.A, inputs)))
+        return scale * (w.b @ act.fn(pre_activations(w.A, inputs)))
 
     if centred:  # f - f0 on the targets y: the residual of f on y + f0
         y = y + output(params0, X)
@@ -304,7 +321,7 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
     def value_and_grad(w: net.Params) -> tuple[Array, net.Params]:
         # MATH.md section 5: grad_{a_i} f(x) = scale b_i sigma'(a_i . x) x,
         # grad_{b_i} f(x) = scale sigma(a_i . x); grad L = sum_j U_j grad f(x_j).
-        Z = _pre_activations(w.A, X)
+        Z = pre_activations(w.A, X)
         S, dS = act.fn(Z), act.deriv(Z)
         U = scale * (w.b @ S) - y
         return 0.5 * (U @ U), net.Params(scale * (w.b[:, None] * dS * U) @ X, scale * (S @ U))
@@ -313,10 +330,10 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
         f = output(w, X_eval) - f0_eval if centred else output(w, X_eval)
         if not track_lambda_max:
             return f
-        K = ntk._empirical_ntk(w.A, w.b, X, None, activation, parameterization)
+        K = ntk.empirical_ntk(w, X, activation=activation, parameterization=parameterization)
         return jnp.append(f, jnp.linalg.eigvalsh(K)[-1])  # split off by train_network
 
-    return _descent(value_and_grad, predict, params0, eta, DIVERGENCE_THRESHOLD, steps,
+    return descent(value_and_grad, predict, params0, eta, DIVERGENCE_THRESHOLD, steps,
                     record_every)
 
 
@@ -349,9 +366,9 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
     Introduced in notebooks/03; lazy training shows in `weight_change` ~ 1/sqrt(m); notebooks/07
     tracks `lambda_max` through a catapult.
     """
-    params0, X, y, X_eval = _check_network_inputs(params0, X, y, X_eval, activation,
+    params0, X, y, X_eval = check_network_inputs(params0, X, y, X_eval, activation,
                                                   parameterization)
-    eta, steps, record_every = _check_loop(eta, steps, record_every)
+    eta, steps, record_every = check_loop(eta, steps, record_every)
     for flag, name in ((track_lambda_max, "track_lambda_max"), (centred, "centred")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
@@ -360,8 +377,9 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
         steps=steps, record_every=record_every, track_lambda_max=track_lambda_max,
         centred=centred)
     if not track_lambda_max:
-        return _trajectory(eta, steps, record_every, (loss, preds, wc, params))
-    trajectory = _trajectory(eta, steps, record_every, (loss, preds[:, :-1], wc, params))
+        return Trajectory.from_descent(eta, steps, record_every, (loss, preds, wc, params))
+    trajectory = Trajectory.from_descent(eta, steps, record_every,
+                                         (loss, preds[:, :-1], wc, params))
     return trajectory._replace(lambda_max=preds[:, -1])
 
 
@@ -394,8 +412,8 @@ def train_linear(Phi: Array, y: Array, w0: Array | None = None, *, eta: float, s
         raise ValueError(f"w0 must have shape ({D},), one weight per column of Phi, got shape "
                          f"{tuple(w0.shape)}")
     Phi_eval = Phi if Phi_eval is None else v.matrix(Phi_eval, "Phi_eval", cols=D)
-    eta, steps, record_every = _check_loop(eta, steps, record_every)
-    return _trajectory(eta, steps, record_every, _descend(
+    eta, steps, record_every = check_loop(eta, steps, record_every)
+    return Trajectory.from_descent(eta, steps, record_every, _descend(
         _linear_model, w0, Phi, y, Phi_eval, eta, DIVERGENCE_THRESHOLD, steps=steps,
         record_every=record_every))
 
