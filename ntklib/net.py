@@ -236,20 +236,21 @@ def embed(X: Array, constant: float = 1.0) -> Array:
 
 # --- notebooks 03-04: the network at initialisation over many draws, and its features ---
 
-SCALINGS = ("ntk", "standard", "unscaled")
-"""How `outputs_at_init` scales the network (notebook 03, "why 1/sqrt(m)"):
+INIT_PARAMETERIZATIONS = ("ntk", "standard", "unscaled")
+"""The parameterizations `outputs_at_init` compares (notebook 03, "why 1/sqrt(m)"):
 'ntk': N(0, 1) weights and the factor 1/sqrt(m) (the notes' network);
 'standard': no factor, b ~ N(0, 1/m) (MATH.md's standard parameterization);
-'unscaled': N(0, 1) weights and no factor (the notes' first formula, sum_i b_i sigma(a_i . x))."""
+'unscaled': N(0, 1) weights and no factor (the notes' first formula, sum_i b_i sigma(a_i . x)).
+The first two are `PARAMETERIZATIONS`; 'unscaled' exists only to show the variance grow."""
 
 _INIT_BATCH_ELEMENTS = 1 << 22  # entries of sigma(X A^T) held at once by outputs_at_init
 
 
-@functools.partial(jax.jit, static_argnames=("m", "activation", "scaling", "batch"))
-def _outputs_at_init(keys: Array, X: Array, m: int, activation: str, scaling: str,
+@functools.partial(jax.jit, static_argnames=("m", "activation", "parameterization", "batch"))
+def _outputs_at_init(keys: Array, X: Array, m: int, activation: str, parameterization: str,
                      batch: int) -> Array:
-    init_as = "standard" if scaling == "standard" else "ntk"
-    apply_as = "ntk" if scaling == "ntk" else "standard"
+    init_as = "standard" if parameterization == "standard" else "ntk"
+    apply_as = "ntk" if parameterization == "ntk" else "standard"
 
     def one(k: Array) -> Array:
         return apply(init(k, X.shape[1], m, init_as, dtype=X.dtype), X, activation=activation,
@@ -259,7 +260,7 @@ def _outputs_at_init(keys: Array, X: Array, m: int, activation: str, scaling: st
 
 
 def outputs_at_init(key: Array, X: Array, *, m: int, samples: int, activation: str = "relu",
-                    scaling: str = "ntk") -> Array:
+                    parameterization: str = "ntk") -> Array:
     """f(w0, X) for `samples` independent initialisations w0 of a width-m network.
 
     Sample s uses the weights `init(jax.random.split(key, samples)[s], d, m, ...)`. In memory
@@ -270,8 +271,9 @@ def outputs_at_init(key: Array, X: Array, *, m: int, samples: int, activation: s
       X: inputs, shape (n, d); the outputs have X's float dtype.
       m: width.  samples: number of independent initialisations.
       activation: 'relu', 'erf' or 'tanh'.
-      scaling: 'ntk' (the notes' network: N(0, 1), factor 1/sqrt(m)), 'standard' (no
-        factor, b ~ N(0, 1/m)) or 'unscaled' (N(0, 1), no factor: variance grows like m).
+      parameterization: one of `INIT_PARAMETERIZATIONS`: 'ntk' (the notes' network: N(0, 1),
+        factor 1/sqrt(m)), 'standard' (no factor, b ~ N(0, 1/m)) or 'unscaled' (N(0, 1), no
+        factor: the variance grows like m).
     Returns:
       outputs, shape (samples, n): row s is f(w0_s, X).
     Introduced in notebooks/03: Var f(w0, x) = E[sigma(a . x)^2] = K^b(x, x) for 'ntk' and
@@ -282,10 +284,11 @@ def outputs_at_init(key: Array, X: Array, *, m: int, samples: int, activation: s
     m = v.positive_int(m, "m")
     samples = v.positive_int(samples, "samples")
     activation_ = _lookup_activation(activation).name
-    v.choice(scaling, "scaling", SCALINGS)
+    v.choice(parameterization, "parameterization", INIT_PARAMETERIZATIONS)
     per_draw = m * max(X.shape[0], X.shape[1])
     batch = max(1, min(samples, _INIT_BATCH_ELEMENTS // per_draw))
-    return _outputs_at_init(jax.random.split(key, samples), X, m, activation_, scaling, batch)
+    return _outputs_at_init(jax.random.split(key, samples), X, m, activation_, parameterization,
+                            batch)
 
 
 def jacobian(params: Params, X: Array, *, activation: str = "relu",

@@ -149,29 +149,29 @@ def test_apply_under_jit_with_a_closed_over_concrete_array(key):
 
 # --- notebooks 03-04: outputs at initialisation over many draws, the Jacobian ------------
 
-@pytest.mark.parametrize("scaling", net.SCALINGS)
-def test_outputs_at_init_are_those_of_net_init_one_draw_at_a_time(key, scaling):
+@pytest.mark.parametrize("parameterization", net.INIT_PARAMETERIZATIONS)
+def test_outputs_at_init_are_those_of_net_init_one_draw_at_a_time(key, parameterization):
     X = _X(key, n=4, d=2)
     m, samples = 9, 5
-    out = net.outputs_at_init(key, X, m=m, samples=samples, scaling=scaling)
+    out = net.outputs_at_init(key, X, m=m, samples=samples, parameterization=parameterization)
     assert out.shape == (samples, 4) and out.dtype == X.dtype
-    init_as = "standard" if scaling == "standard" else "ntk"
-    apply_as = "ntk" if scaling == "ntk" else "standard"
+    init_as = "standard" if parameterization == "standard" else "ntk"
+    apply_as = "ntk" if parameterization == "ntk" else "standard"
     for s, k in enumerate(jax.random.split(key, samples)):
         p = net.init(k, 2, m, init_as)
         np.testing.assert_allclose(out[s], net.apply(p, X, parameterization=apply_as),
                                    rtol=1e-12, atol=1e-14)
 
 
-def test_outputs_at_init_scalings_relate_exactly(key):
+def test_outputs_at_init_parameterizations_relate_exactly(key):
     """With one key: 'standard' (b / sqrt(m), no factor) gives the very numbers of 'ntk'
     at initialisation, and 'unscaled' is sqrt(m) times them."""
     X = _X(key, n=3, d=2)
     kw = dict(m=25, samples=7)
-    ntk_ = net.outputs_at_init(key, X, scaling="ntk", **kw)
-    np.testing.assert_allclose(net.outputs_at_init(key, X, scaling="standard", **kw), ntk_,
-                               rtol=1e-12)
-    np.testing.assert_allclose(net.outputs_at_init(key, X, scaling="unscaled", **kw),
+    ntk_ = net.outputs_at_init(key, X, parameterization="ntk", **kw)
+    np.testing.assert_allclose(net.outputs_at_init(key, X, parameterization="standard", **kw),
+                               ntk_, rtol=1e-12)
+    np.testing.assert_allclose(net.outputs_at_init(key, X, parameterization="unscaled", **kw),
                                5 * ntk_, rtol=1e-12)
 
 
@@ -201,7 +201,7 @@ def test_output_covariance_at_init_is_the_relu_kernel_kb(key):
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [(dict(scaling="mean-field"), "scaling"), (dict(samples=0), "samples"),
+    [(dict(parameterization="mean-field"), "parameterization"), (dict(samples=0), "samples"),
      (dict(m=0), "m must be"), (dict(activation="gelu"), "activation")],
 )
 def test_outputs_at_init_rejects_bad_input(key, kwargs, match):
