@@ -197,8 +197,8 @@ def init_nested(key: Array, d: int, m: int, parameterization: str = "ntk", *,
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     A, b = _nested_draw(tuple(int(k) for k in jax.device_get(key).ravel()), d)
-    b = b[:m] / math.sqrt(m) if parameterization == "standard" else b[:m]
-    return Params(jnp.asarray(A[:m], dtype), jnp.asarray(b, dtype))
+    A, b = jnp.asarray(A[:m], dtype), jnp.asarray(b[:m], dtype)
+    return Params(A, b / math.sqrt(m) if parameterization == "standard" else b)
 
 
 def apply(params: Params, X: Array, *, activation: str = "relu",
