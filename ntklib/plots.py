@@ -64,7 +64,7 @@ def message(ax: Axes, text: str, *, kind: str = "warning") -> None:
 # --- notebooks 05-06: kernel heatmaps, loss curves against t = eta k, log-log fits ---
 
 def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
-                   vmax: float | None = None) -> None:
+                   vmax: float | None = None, label: str = "") -> None:
     """Draw a kernel matrix on a 1-D grid as a heatmap, K(x_i, x_j) at (x_j, x_i), with a
     colour bar.
 
@@ -72,6 +72,7 @@ def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
       ax: the axes.  K: kernel matrix, shape (n, n).  x: the grid, shape (n,), increasing.
       title: what to see.  diverging: a zero-centred red-blue map (for differences such as
         K_m - K); vmax: colour limit (symmetric when diverging); None: from the data.
+      label: the colour bar's label (what a colour means).
     Introduced in notebooks/05.
     """
     import numpy as np
@@ -85,7 +86,7 @@ def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
               {"vmin": None if vmax is None else float(np.min(K)), "vmax": vmax})
     im = ax.imshow(K, origin="lower", extent=(x[0], x[-1], x[0], x[-1]), aspect="equal",
                    interpolation="nearest", **kwargs)
-    ax.figure.colorbar(im, ax=ax, shrink=0.85)
+    ax.figure.colorbar(im, ax=ax, shrink=0.85, label=label)
     ax.set(xlabel="x'", ylabel="x", title=title)
     ax.grid(False)
 

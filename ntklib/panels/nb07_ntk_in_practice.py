@@ -1,0 +1,120 @@
+"""Notebook 07 (the NTK in practice): learning-rate phases of one network, lambda_max(t) live.
+
+The erf network of width m (`net.init_nested(NETWORK_KEY, 2, m)`, float32 weights, the same
+network as notebook 06's panel) is trained on toy_1d (inputs (x, 1)) by gradient descent at
+eta = eta_multiple * 2/lambda_0, lambda_0 the top eigenvalue of its empirical NTK K(w0).
+Left: the network's loss and the linearized model's ((I - eta K(w0))^k, from one
+decomposition of K(w0)) against t = eta k. Right: lambda_max of the empirical NTK K(w_k)
+during training against the line 2/eta, below which gradient descent on a kernel is stable:
+in a catapult the loss spikes while lambda_max falls below 2/eta, then the loss converges.
+The title names the regime of the run (`nb06_gradient_flow.describe_regime`).
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import data, dynamics, net, ntk, plots, train
+from . import NETWORK_KEY, Choice, Panel
+from .nb06_gradient_flow import ETA_GRID, WIDTHS, describe_regime
+
+PHASE_STEPS, PHASE_RECORD = 500, 2
+"""Gradient-descent steps of a run, and how often lambda_max(K(w_k)) is computed."""
+
+
+class PhaseResult(NamedTuple):
+    """One run at (m, eta_multiple) with the NTK's top eigenvalue tracked."""
+
+    m: int
+    eta_multiple: float
+    eta: float
+    lambda0: float           # lambda_max of K(w0)
+    t: np.ndarray            # t = eta k, k = 0..PHASE_STEPS
+    loss: np.ndarray         # network loss (NaN after a divergence)
+    linearized: np.ndarray   # (1/2)|(I - eta K0)^k U0|^2
+    record_t: np.ndarray     # times of the lambda_max records, (R,)
+    lambda_max: np.ndarray   # lambda_max(K(w_k)) at record_t (NaN after a divergence)
+    regime: str              # dynamics.Regime fields: name ...
+    peak: float
+    final: float
+
+
+@functools.lru_cache(maxsize=16)
+def _setup(m: int) -> dict:
+    """What does not depend on eta: data, w0 and one decomposition of K(w0)."""
+    toy = data.load("toy_1d", split="train")
+    X = net.embed(jnp.asarray(toy.X))
+    y = jnp.asarray(toy.y)
+    p64 = net.init_nested(NETWORK_KEY, 2, m, dtype=jnp.float64)  # the float32 numbers
+    K0 = ntk.empirical_ntk(p64, X, activation="erf")
+    kd = dynamics.kernel_dynamics(K0, net.apply(p64, X, activation="erf") - y)
+    return {"params": net.init_nested(NETWORK_KEY, 2, m, dtype=jnp.float32),
+            "X": X.astype(jnp.float32), "y": y.astype(jnp.float32), "dynamics": kd}
+
+
+@functools.lru_cache(maxsize=128)
+def compute(*, m: int, eta_multiple: float) -> PhaseResult:
+    """PHASE_STEPS steps of gradient descent at eta = eta_multiple * 2 / lambda_0."""
+    s = _setup(m)
+    kd = s["dynamics"]
+    eta = eta_multiple * kd.max_stable_learning_rate
+    traj = train.train_network(s["params"], s["X"], s["y"], eta=eta, steps=PHASE_STEPS,
+                               activation="erf", record_every=PHASE_RECORD,
+                               track_lambda_max=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lin = np.asarray(kd.gd_loss(eta, PHASE_STEPS), dtype=np.float64)
+    regime = dynamics.classify_regime(traj.loss, eta=eta, lambda_max=kd.lambda_max)
+    return PhaseResult(m, eta_multiple, eta, kd.lambda_max,
+                       np.asarray(traj.times, dtype=np.float64),
+                       np.asarray(traj.loss, dtype=np.float64), lin,
+                       np.asarray(traj.record_times, dtype=np.float64),
+                       np.asarray(traj.lambda_max, dtype=np.float64), regime.name,
+                       regime.peak, regime.final)
+
+
+def draw(r: PhaseResult) -> Figure:
+    """Left: network and linearized loss; right: lambda_max(K(w_k)) against 2/eta."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="none")
+    fig.subplots_adjust(left=0.085, right=0.98, bottom=0.12, top=0.8, wspace=0.25)
+    finite = r.loss[np.isfinite(r.loss)]
+    # log time from the first step: a catapult is over within a few dozen steps
+    plots.training_curves(ax1, r.t[1:], network=r.loss[1:], linearized=r.linearized[1:],
+                          top=30 * float(finite.max()))
+    ax1.set_title("loss: network and its linearization", y=1.01)
+    lam = r.lambda_max
+    ax2.plot(r.record_t[1:], lam[1:], color=plots.COLORS["network"], label="λ_max of K(w_k)")
+    ax2.axhline(2 / r.eta, color=plots.COLORS["bound"], ls="--",
+                label="2/η: stable below this line")
+    ax2.axhline(r.lambda0, color=plots.COLORS["target"], ls=":", label="λ₀ = λ_max at init")
+    # a diverging lambda_max leaves through the top
+    seen = float(np.nanmax(lam)) if np.any(np.isfinite(lam)) else r.lambda0
+    top = max(min(seen, 3 * r.lambda0), 2 / r.eta, r.lambda0)
+    ax2.set(ylim=(0, 1.15 * top), xlabel="gradient-flow time t = ηk",
+            ylabel="top eigenvalue λ_max of the NTK")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log")
+        ax.set_xlim(r.t[1], r.t[-1])
+    if r.regime == "diverging":
+        ax2.text(0.6, 0.5, "the network diverged:\nno kernel left to measure",
+                 transform=ax2.transAxes, ha="center", color=plots.COLORS["bound"])
+    ax2.set_title("the NTK's top eigenvalue during training", y=1.01)
+    ax2.legend(loc="lower left", fontsize=8)
+    regime = dynamics.Regime(r.regime, r.eta_multiple, r.peak, r.final)
+    fig.suptitle(textwrap.fill(f"m = {r.m}, erf, {PHASE_STEPS} steps: "
+                               + describe_regime(regime), 120),
+                 color=plots.COLORS[plots.REGIME_ROLES[r.regime]], fontsize=11)
+    return fig
+
+
+PANEL = Panel(
+    "07 learning-rate phases", compute, draw,
+    {"m": Choice("width m", WIDTHS, 4096, "{:d}"),
+     "eta_multiple": Choice("η / (2/λmax)", ETA_GRID, 1.5, "{:.2f}")},
+    prefetch=("m",))
