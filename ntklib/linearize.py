@@ -27,6 +27,7 @@ from .train import (
     check_network_inputs,
     check_tree,
     descent,
+    pad_neurons,
     pre_activations,
     train_network,
 )
@@ -83,10 +84,10 @@ def _taylor_apply(t: _Taylor, params0: net.Params, w: net.Params, X: Array,
 @functools.partial(jax.jit, static_argnames=("activation", "parameterization", "steps",
                                              "record_every"))
 def _descend_linearized(params0: net.Params, X: Array, y: Array, X_eval: Array, eta: Array,
-                        activation: str, parameterization: str, steps: int,
+                        scale: Array, activation: str, parameterization: str, steps: int,
                         record_every: int) -> tuple[Array, Array, Array, Any]:
+    # scale is traced (the output scale of the true width): padded weights reuse the program
     act = net.activation(activation)
-    scale = net.output_scale(params0.m, parameterization)
     # f(w0) and the features at w0 are computed once, before the loop.
     on_X, on_eval = _taylor(params0, X, act, scale), _taylor(params0, X_eval, act, scale)
 
@@ -101,8 +102,8 @@ def _descend_linearized(params0: net.Params, X: Array, y: Array, X_eval: Array, 
 
 def train_linearized(params0: net.Params, X: Array, y: Array, *, eta: float, steps: int,
                      activation: str = "relu", parameterization: str = "ntk",
-                     record_every: int | None = None,
-                     X_eval: Array | None = None) -> Trajectory:
+                     record_every: int | None = None, X_eval: Array | None = None,
+                     pad_to: int | None = None) -> Trajectory:
     """Gradient descent on the Taylor model of the network of `net` around `params0`.
 
     Same arguments and result as `train.train_network`, so the two trajectories compare
@@ -118,16 +119,23 @@ def train_linearized(params0: net.Params, X: Array, y: Array, *, eta: float, ste
       activation, parameterization: as in `net.apply`.
       record_every: store predictions every this many steps; None means every step.
       X_eval: points for the recorded predictions, shape (n_eval, d); None means X.
+      pad_to: as in `train.train_network`: zero neurons up to this width (their features are
+        0 and they stay 0), one compiled program for every width up to pad_to.
     Returns:
-      a `Trajectory` of the linearised model.
+      a `Trajectory` of the linearised model (`params` of the width of params0).
     Introduced in notebooks/04.
     """
     params0, X, y, X_eval = check_network_inputs(params0, X, y, X_eval, activation,
                                                   parameterization)
     eta, steps, record_every = check_loop(eta, steps, record_every)
-    return Trajectory.from_descent(eta, steps, record_every, _descend_linearized(
-        params0, X, y, X_eval, eta, activation=activation, parameterization=parameterization,
-        steps=steps, record_every=record_every))
+    m = params0.m
+    scale = jnp.asarray(net.output_scale(m, parameterization), params0.A.dtype)
+    out = _descend_linearized(
+        pad_neurons(params0, pad_to), X, y, X_eval, eta, scale, activation=activation,
+        parameterization=parameterization, steps=steps, record_every=record_every)
+    loss, preds, wc, params = out
+    return Trajectory.from_descent(eta, steps, record_every,
+                                   (loss, preds, wc, net.Params(params.A[:m], params.b[:m])))
 
 
 # --- notebooks 03-04: lazy training, f against f_lin over widths ---

@@ -302,14 +302,33 @@ def pre_activations(A: Array, X: Array) -> Array:
     return sum(A[:, k, None] * X[:, k] for k in range(d)) if d <= 4 else A @ X.T
 
 
+def pad_neurons(params: net.Params, width: int | None) -> net.Params:
+    """`params` with zero neurons (a_i = 0, b_i = 0) appended up to `width` (None: as is).
+
+    A zero neuron outputs b_i sigma(0) = 0 and, as sigma(0) = 0 for every activation of `net`,
+    gets zero gradients, so it stays zero under gradient descent: a trainer run on the padded
+    weights with the scale of the true width (`pad_to=` of `train_network`,
+    `linearize.train_linearized`) follows the same iterates as on `params`, and every width up
+    to `width` reuses one compiled program (a width slider needs no compilation per width).
+    """
+    if width is None:
+        return params
+    width = v.positive_int(width, "pad_to")
+    if width < params.m:
+        raise ValueError(f"pad_to must be at least the width m = {params.m} of params0, got "
+                         f"{width}")
+    extra = width - params.m
+    return net.Params(jnp.pad(params.A, ((0, extra), (0, 0))), jnp.pad(params.b, (0, extra)))
+
+
 @functools.partial(jax.jit, static_argnames=("activation", "parameterization", "steps",
                                              "record_every", "track_lambda_max", "centred"))
 def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta: Array,
-                     activation: str, parameterization: str, steps: int, record_every: int,
-                     track_lambda_max: bool = False,
+                     scale: Array, activation: str, parameterization: str, steps: int,
+                     record_every: int, track_lambda_max: bool = False,
                      centred: bool = False) -> tuple[Array, Array, Array, Any]:
+    # scale is traced (the output scale of the true width): padded weights reuse the program
     act = net.activation(activation)
-    scale = net.output_scale(params0.m, parameterization)
 
     def output(w: net.Params, inputs: Array) -> Array:
         return scale * (w.b @ act.fn(pre_activations(w.A, inputs)))
@@ -331,6 +350,7 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
         if not track_lambda_max:
             return f
         K = ntk.empirical_ntk(w, X, activation=activation, parameterization=parameterization)
+        K = K * (scale / net.output_scale(w.m, parameterization)) ** 2  # true width if padded
         return jnp.append(f, jnp.linalg.eigvalsh(K)[-1])  # split off by train_network
 
     return descent(value_and_grad, predict, params0, eta, DIVERGENCE_THRESHOLD, steps,
@@ -340,7 +360,8 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
 def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps: int,
                   activation: str = "relu", parameterization: str = "ntk",
                   record_every: int | None = None, X_eval: Array | None = None,
-                  track_lambda_max: bool = False, centred: bool = False) -> Trajectory:
+                  track_lambda_max: bool = False, centred: bool = False,
+                  pad_to: int | None = None) -> Trajectory:
     """Gradient descent on the network f(w, x) = (1/sqrt(m)) sum_i b_i sigma(a_i . x) of `net`.
 
     The same iteration as `gradient_descent(network_model(activation, parameterization), ...)`,
@@ -361,8 +382,11 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
         follows the kernel prediction started from f0 = 0. Done by training f on the targets
         `y + f(w0, X)` (the residual is the same) and subtracting `f(w0, X_eval)` from the
         recorded predictions.
+      pad_to: run on the weights padded with zero neurons up to this width (`pad_neurons`):
+        the same iterates, and one compiled program for every width up to pad_to (the width
+        sliders of the notebooks); None runs at the width of params0.
     Returns:
-      a `Trajectory` whose `params` are `Params`.
+      a `Trajectory` whose `params` are `Params` of the width of params0.
     Introduced in notebooks/03; lazy training shows in `weight_change` ~ 1/sqrt(m); notebooks/07
     tracks `lambda_max` through a catapult.
     """
@@ -372,10 +396,13 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
     for flag, name in ((track_lambda_max, "track_lambda_max"), (centred, "centred")):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
+    m = params0.m
+    scale = jnp.asarray(net.output_scale(m, parameterization), params0.A.dtype)
     loss, preds, wc, params = _descend_network(
-        params0, X, y, X_eval, eta, activation=activation, parameterization=parameterization,
-        steps=steps, record_every=record_every, track_lambda_max=track_lambda_max,
-        centred=centred)
+        pad_neurons(params0, pad_to), X, y, X_eval, eta, scale, activation=activation,
+        parameterization=parameterization, steps=steps, record_every=record_every,
+        track_lambda_max=track_lambda_max, centred=centred)
+    params = net.Params(params.A[:m], params.b[:m])
     if not track_lambda_max:
         return Trajectory.from_descent(eta, steps, record_every, (loss, preds, wc, params))
     trajectory = Trajectory.from_descent(eta, steps, record_every,
@@ -441,3 +468,44 @@ def feature_change(params0: net.Params, params: net.Params, X: Array, *,
     kw = dict(activation=activation, parameterization=parameterization)
     J0 = net.jacobian(params0, X, **kw)
     return float(jnp.linalg.norm(net.jacobian(params, X, **kw) - J0) / jnp.linalg.norm(J0))
+
+
+# --- notebook 08: the laziness scale alpha (Chizat, Oyallon & Bach 2019) ---
+
+def train_scaled(params0: net.Params, X: Array, y: Array, *, alpha: float, eta: float,
+                 steps: int, activation: str = "relu", record_every: int | None = None,
+                 X_eval: Array | None = None, track_lambda_max: bool = False,
+                 pad_to: int | None = None) -> Trajectory:
+    """Gradient descent on the alpha-scaled network h_alpha(w, x) = alpha (f(w, x) - f(w0, x)).
+
+    The loss is divided by alpha^2 to match (MATH.md section 7):
+        L_alpha(w) = 1/(2 alpha^2) sum_j (h_alpha(w, x_j) - y_j)^2
+                   = 1/2 sum_j ((f(w, x_j) - f(w0, x_j)) - y_j / alpha)^2,
+    so alpha-scaled training IS the centred training of `train_network(..., centred=True)` on
+    the targets y / alpha, with the predictions multiplied by alpha: this function does exactly
+    that (the same descent loop, no copy). Under gradient flow dh/dt = -K(w(t)) (h - y) with
+    the NTK K of f: every alpha starts the same kernel dynamics, and the bound
+    eta < 2 / lambda_max(K) is the same; but changing h by O(1) takes ||w - w0|| ~ 1/alpha.
+    alpha >> 1/sqrt(m): lazy (the kernel regime); alpha << 1/sqrt(m): rich (features move);
+    alpha = 1/sqrt(m): the mean-field network.
+
+    Args:
+      params0: `Params(A=(m, d), b=(m,))`, the initialisation w0 (h_alpha(w0, .) = 0).
+      X: inputs, shape (n, d).  y: targets, shape (n,).
+      alpha: the laziness scale, a positive finite number.
+      eta: learning rate > 0 (stable while eta < 2 / lambda_max(K(w_k)); check it with
+        track_lambda_max, the kernel grows in the rich regime).  steps: updates >= 1.
+      activation, record_every, X_eval, track_lambda_max, pad_to: as in `train_network`.
+    Returns:
+      a `Trajectory` whose `loss` is L_alpha(w_k), whose `predictions` are h_alpha(w_k, X_eval)
+      and whose `weight_change` is ||w_k - w0|| / ||w0||; `lambda_max` is that of K(w_k),
+      the NTK of f (and of the dynamics of h).
+    Introduced in notebooks/08_beyond_the_kernel.ipynb.
+    """
+    alpha = v.positive_float(alpha, "alpha")
+    y = v.vector(y, "y")
+    trajectory = train_network(params0, X, y / alpha, eta=eta, steps=steps,
+                               activation=activation, record_every=record_every,
+                               X_eval=X_eval, track_lambda_max=track_lambda_max,
+                               centred=True, pad_to=pad_to)
+    return trajectory._replace(predictions=alpha * trajectory.predictions)

@@ -266,3 +266,18 @@ def test_lazy_training_sweep_says_when_training_diverges(key):
     X, y = _toy(8)
     with pytest.raises(ValueError, match="diverged at m=8"):
         lz.lazy_training_sweep(key, X, y, widths=[8], seeds=1, eta=50.0, steps=30)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_padded_linearization_follows_the_same_iterates(key, activation):
+    """Zero neurons have zero features at w0 and stay zero: padding to a wider program
+    (`pad_to`) gives the run at the true width."""
+    X, y = _toy()
+    p0 = net.init(key, 2, 5)
+    kw = dict(eta=0.1, steps=30, record_every=10, activation=activation)
+    plain = lz.train_linearized(p0, X, y, **kw)
+    padded = lz.train_linearized(p0, X, y, pad_to=16, **kw)
+    for a, b in [(plain.loss, padded.loss), (plain.predictions, padded.predictions),
+                 (plain.weight_change, padded.weight_change), (plain.params.A, padded.params.A),
+                 (plain.params.b, padded.params.b)]:
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)

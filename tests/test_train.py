@@ -573,3 +573,30 @@ def test_wide_centred_network_follows_the_kernel_flow_from_zero():
         gaps[m] = float(np.mean(gap))
     assert gaps[20000] < 0.02, gaps
     assert gaps[20000] < gaps[500] / 2, gaps
+
+
+# ---- zero neurons: one compiled program for every width (pad_to) ------------------------
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "tanh"])
+@pytest.mark.parametrize("centred", [False, True])
+def test_padded_network_follows_the_same_iterates(key, activation, centred):
+    """Zero neurons output 0 and get zero gradients (sigma(0) = 0): a run padded to a wider
+    program gives the run at the true width (scale 1/sqrt(m) of the true m), lambda_max
+    included, against the plain run computed independently at width m."""
+    X, y = _toy()
+    p0 = net.init(key, 2, 7)
+    kw = dict(eta=0.1, steps=30, record_every=10, activation=activation, centred=centred,
+              track_lambda_max=True)
+    plain = train.train_network(p0, X, y, **kw)
+    padded = train.train_network(p0, X, y, pad_to=32, **kw)
+    for a, b in [(plain.loss, padded.loss), (plain.predictions, padded.predictions),
+                 (plain.weight_change, padded.weight_change),
+                 (plain.lambda_max, padded.lambda_max), (plain.params.A, padded.params.A),
+                 (plain.params.b, padded.params.b)]:
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_pad_to_below_the_width_is_rejected(key):
+    X, y = _toy()
+    with pytest.raises(ValueError, match="pad_to must be at least the width m = 7"):
+        train.train_network(net.init(key, 2, 7), X, y, eta=0.1, steps=3, pad_to=4)
