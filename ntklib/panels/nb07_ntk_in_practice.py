@@ -88,7 +88,9 @@ def draw(r: PhaseResult) -> Figure:
     plots.training_curves(ax1, r.t[1:], network=r.loss[1:], linearized=r.linearized[1:],
                           top=30 * float(finite.max()))
     ax1.set_title("loss: network and its linearization", y=1.01)
-    lam = r.lambda_max
+    # past a divergence the weights are not finite: no kernel left to measure
+    at = np.rint(r.record_t / r.eta).astype(int)
+    lam = np.where(np.isfinite(r.loss[np.clip(at, 0, r.loss.size - 1)]), r.lambda_max, np.nan)
     ax2.plot(r.record_t[1:], lam[1:], color=plots.COLORS["network"], label="λ_max of K(w_k)")
     ax2.axhline(2 / r.eta, color=plots.COLORS["bound"], ls="--",
                 label="2/η: stable below this line")
@@ -105,7 +107,7 @@ def draw(r: PhaseResult) -> Figure:
         ax2.text(0.6, 0.5, "the network diverged:\nno kernel left to measure",
                  transform=ax2.transAxes, ha="center", color=plots.COLORS["bound"])
     ax2.set_title("the NTK's top eigenvalue during training", y=1.01)
-    ax2.legend(loc="lower left", fontsize=8)
+    ax2.legend(loc="best", fontsize=8)  # 'best': the lines move with eta
     regime = dynamics.Regime(r.regime, r.eta_multiple, r.peak, r.final)
     fig.suptitle(textwrap.fill(f"m = {r.m}, erf, {PHASE_STEPS} steps: "
                                + describe_regime(regime), 120),
