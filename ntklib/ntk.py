@@ -146,6 +146,46 @@ def empirical_ntk(params: net.Params, X1: Array, X2: Array | None = None, *,
     return _empirical_ntk(params.A, params.b, X1, X2, activation, parameterization)
 
 
+_erf_host = np.frompyfunc(math.erf, 1, 1)
+
+# sigma and sigma' in numpy float64, for `empirical_ntk_host`
+_HOST_ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
+    "relu": (lambda z: np.maximum(z, 0.0), lambda z: (z > 0).astype(float)),
+    "erf": (lambda z: _erf_host(z).astype(float),
+            lambda z: (2.0 / math.sqrt(math.pi)) * np.exp(-z * z)),
+    "tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+}
+
+
+def empirical_ntk_host(params: net.Params, X1: Array, X2: Array | None = None, *,
+                       activation: str = "relu", parameterization: str = "ntk") -> np.ndarray:
+    """`empirical_ntk` computed with numpy in float64 on the host: no jit, no compilation.
+
+    The same closed form, K_m = ((S1' * b**2) @ S2'.T) * (X1 @ X2.T) * s**2 + S1 @ S2.T * s**2.
+    For the small kernels of a slider (n of a few dozen): a new width costs a few
+    milliseconds instead of a compilation per shape (jit or jax's op-by-op dispatch), and
+    float64 whatever jax's precision, e.g. for lambda_max and the step-size bound 2/lambda_max.
+
+    Args:
+      params: `Params(A=(m, d), b=(m,))` (any float dtype; used in float64).
+      X1: inputs, shape (n1, d).  X2: shape (n2, d); None means X1.
+      activation: 'relu', 'erf' or 'tanh'.  parameterization: 'ntk' or 'standard'.
+    Returns:
+      kernel matrix, a float64 numpy array of shape (n1, n2).
+    Introduced in notebooks/04 (the learning-rate slider in units of 2/lambda_max).
+    """
+    params, X1, X2 = _checked_empirical(params, X1, X2, activation, parameterization)
+    fn, deriv = _HOST_ACTIVATIONS[activation]
+    A, b = np.asarray(params.A, np.float64), np.asarray(params.b, np.float64)
+    X1 = np.asarray(X1, np.float64)
+    X2 = X1 if X2 is None else np.asarray(X2, np.float64)
+    Z1 = X1 @ A.T
+    Z2 = Z1 if X2 is X1 else X2 @ A.T
+    S1, S2 = fn(Z1), fn(Z2)
+    Ka = ((deriv(Z1) * (b * b)) @ deriv(Z2).T) * (X1 @ X2.T)
+    return (Ka + S1 @ S2.T) * net.output_scale(params.m, parameterization) ** 2
+
+
 # ---------------------------------------------------------------- any model, autodiff
 
 @partial(jax.jit, static_argnums=0)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ntklib import linearize as lz
-from ntklib import net, train
+from ntklib import net, ntk, train
 
 
 def _data(key, n=7, d=3):
@@ -281,3 +281,26 @@ def test_padded_linearization_follows_the_same_iterates(key, activation):
                  (plain.weight_change, padded.weight_change), (plain.params.A, padded.params.A),
                  (plain.params.b, padded.params.b)]:
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf", "tanh"])
+@pytest.mark.parametrize("parameterization", net.PARAMETERIZATIONS)
+def test_host_ntk_is_the_gram_matrix_of_the_jacobian(key, activation, parameterization):
+    """`ntk.empirical_ntk_host` (numpy float64, the learning-rate unit 2/lambda_max of
+    notebook 04) against J J^T with J from jax.jacrev, on float32 weights."""
+    X, _ = _toy(9)
+    p32 = net.init(key, 2, 33, parameterization, dtype=jnp.float32)
+    p64 = net.Params(p32.A.astype(jnp.float64), p32.b.astype(jnp.float64))
+    J = _flat_jacobian(lambda p, X: net.apply(p, X, activation=activation,
+                                              parameterization=parameterization), p64, X)
+    K = ntk.empirical_ntk_host(p32, X, activation=activation,
+                               parameterization=parameterization)
+    assert K.dtype == np.float64
+    np.testing.assert_allclose(K, J @ J.T, rtol=1e-12, atol=1e-12)
+    X2 = X[:4] * 0.5
+    np.testing.assert_allclose(
+        ntk.empirical_ntk_host(p32, X, X2, activation=activation,
+                               parameterization=parameterization),
+        J @ _flat_jacobian(lambda p, Z: net.apply(p, Z, activation=activation,
+                                                  parameterization=parameterization),
+                           p64, X2).T, rtol=1e-12, atol=1e-12)
