@@ -44,11 +44,13 @@ notebooks: $(STAMP)
 
 # Benchmarks (not part of `make test`; tests/test_bench_smoke.py is): ntklib against
 # neural-tangents and plain jax in their own environment .venv-bench (jax 0.4.25, made from a
-# bare python3 when missing or when its requirements change), then widget latency and
-# notebook times in .venv; writes benchmarks/results.json and benchmarks/RESULTS.md.
-# BENCH_ARGS go to benchmarks/ntk_bench.py: the empirical-NTK grid (72 cells) stops starting
-# cells after --budget-min 60 minutes (the whole grid takes hours on 2 cores: e.g.
-# BENCH_ARGS="--budget-min 600"); the target cell and parts 2-4 always run.
+# bare python3 when missing or when its requirements change), one process per dtype (x64 on
+# only for float64); then ntklib alone on the learners' stack (.venv, current jax) for the
+# same cells; then widget latency and notebook times in .venv; writes
+# benchmarks/results.json and benchmarks/RESULTS.md.
+# BENCH_ARGS go to the first benchmarks/ntk_bench.py: the empirical-NTK grid (72 cells) stops
+# starting cells after --budget-min 60 minutes, half per dtype (the whole grid takes hours on
+# 2 cores: e.g. BENCH_ARGS="--budget-min 600"); the target cell and parts 2-4 always run.
 BENCH_VENV   ?= .venv-bench
 BENCH_BIN    := $(BENCH_VENV)/bin
 BENCH_STAMP  := $(BENCH_VENV)/.bench-installed
@@ -65,8 +67,11 @@ $(BENCH_STAMP): benchmarks/requirements-bench.txt pyproject.toml
 bench: $(BENCH_STAMP) $(STAMP)
 	@mkdir -p build/bench
 	$(BENCH_BIN)/python benchmarks/ntk_bench.py --out build/bench/ntk.jsonl $(BENCH_ARGS)
+	$(BIN)/python benchmarks/ntk_bench.py --out build/bench/ntk-learners.jsonl \
+	  --ntklib-only --cells-from build/bench/ntk.jsonl
 	$(BIN)/python benchmarks/notebook_bench.py --out build/bench/notebooks.json
-	$(BIN)/python benchmarks/report.py build/bench/ntk.jsonl --notebooks build/bench/notebooks.json
+	$(BIN)/python benchmarks/report.py build/bench/ntk.jsonl build/bench/ntk-learners.jsonl \
+	  --notebooks build/bench/notebooks.json
 
 # Point every Binder badge of README.md at [project.urls] Repository of pyproject.toml.
 readme:

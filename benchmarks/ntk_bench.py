@@ -11,12 +11,18 @@ Runs in the bench environment (.venv-bench: jax 0.4.25 + neural-tangents 0.6.5, 
    `neural_tangents.predict.gradient_descent_mse`, from scratch and for a new time `t`;
 4. the ceiling: matmul throughput, and the fraction of it that the closed form reaches.
 
-Every comparison runs both sides in this one process on the same inputs and dtype, after a
-warm-up call (that compiles), with `jax.block_until_ready` on every result; parts 2-3
-interleave the routes call by call (their costs are close, and the load changes). One JSON record
-per measurement is appended to `--out` (JSON lines) as soon as it is measured, so a run cut
-short keeps what it measured; `benchmarks/report.py` turns them into results.json and
-RESULTS.md.
+Fairness. Each dtype runs in its own process: float32 with `jax_enable_x64` off, float64
+with it on (under x64, neural-tangents computes parts of a float32 call in float64: the
+reference would be handicapped). Within a process every comparison runs both sides on the
+same inputs, same dtype, same thread settings (recorded in each record's `run`), `X2 = None`
+on both sides, inputs scaled for neural-tangents before the clock starts, one warm-up call
+(that compiles) each, `jax.block_until_ready` on every result, and routes of similar cost
+interleaved call by call (the load changes by the second). Without neural-tangents (the
+learners' .venv, current jax) the same script times ntklib alone, `--ntklib-only
+--cells-from` the reference run's records, so every ntklib time has a twin on the
+learners' stack. One JSON record per measurement is appended to `--out` (JSON lines) as soon
+as it is measured, so a run cut short keeps what it measured; `benchmarks/report.py` turns
+them into results.json and RESULTS.md.
 
 Parameter mapping (checked in tests/test_bench_smoke.py without neural-tangents):
 neural-tangents' `Dense(parameterization='ntk')` computes `x @ W / sqrt(fan_in)`, so the
@@ -27,6 +33,8 @@ wrt A at x, so both empirical and infinite-width NTKs agree exactly. Its mean lo
 time `t_nt = n t / lr` for our gradient-flow time `t` (see ntklib/dynamics.py).
 
     .venv-bench/bin/python benchmarks/ntk_bench.py --out build/bench/ntk.jsonl
+    .venv/bin/python benchmarks/ntk_bench.py --out build/bench/ntk-learners.jsonl \
+        --ntklib-only --cells-from build/bench/ntk.jsonl
     .venv-bench/bin/python benchmarks/ntk_bench.py --quick      # tiny sizes, seconds
 """
 
@@ -50,12 +58,10 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # tensorflow (via tf2jax) is noisy
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)  # float64 cells; float32 arrays stay float32
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ntklib import dynamics, net, ntk  # noqa: E402
+from ntklib import dynamics, net, ntk
 
 try:  # only in .venv-bench
     import neural_tangents as nt
@@ -69,6 +75,17 @@ MAX_SECONDS = 60.0            # ... or whose estimated time for one call exceeds
 TARGET = {"activation": "relu", "n": 1024, "m": 4096, "d": 784, "dtype": "float32"}
 NT_IMPLEMENTATIONS = ("jacobian_contraction", "ntk_vector_products", "structured_derivatives")
 NTK_ROUTES = ("ntklib", "jax_autodiff", *(f"nt_{i}" for i in NT_IMPLEMENTATIONS))
+DTYPES = ("float32", "float64")
+#: Environment variables that set threads; recorded with every record (both sides of a
+#: comparison share one process, hence the same settings).
+THREAD_ENV = ("XLA_FLAGS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+              "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+NTKLIB_ONLY = False  # --ntklib-only: time ntklib's routes alone (the learners' stack)
+
+
+def set_x64(dtype: str) -> None:
+    """x64 on exactly for float64 processes; before any array exists."""
+    jax.config.update("jax_enable_x64", dtype == "float64")
 
 
 # ---------------------------------------------------------------- timing and comparison
@@ -294,11 +311,13 @@ def ntk_setup(cell: dict[str, Any]) -> dict[str, Callable[[], Any]]:
     params = net.init(kp, d, m, dtype=dtype)
     routes: dict[str, Callable[[], Any]] = {
         "ntklib": lambda: ntk.empirical_ntk(params, X, activation=act)}
+    if NTKLIB_ONLY:
+        return routes
     f = jax_net(act)
     autodiff = jax.jit(lambda p, X: jacobian_contraction(f, p, X))
     pa = (params.A, params.b)
     routes["jax_autodiff"] = lambda: autodiff(pa, X)
-    if nt is not None:
+    if nt is not None and not NTKLIB_ONLY:
         _, apply_fn, _ = nt_network(m, act)
         Xn, pn = nt_inputs(X), nt_params(params)
         for name in NT_IMPLEMENTATIONS:
@@ -341,6 +360,7 @@ def child(spec: dict[str, Any]) -> None:
     needs, so it is reset first (`5 > /proc/self/clear_refs`, Linux); without that reset
     ru_maxrss after the call minus the resident set before it is reported instead."""
     route = spec.pop("route")
+    set_x64(spec["dtype"])
     fn = ntk_setup(spec)[route]
     reset = True
     try:
@@ -413,6 +433,7 @@ def bench_ntk(cells: list[dict[str, Any]], calib: Calibration, emit: Callable, *
                 continue
             calib.update(route, dtype, flops, r["median_s"])
             results[route] = r.pop("out")
+            rec["out_dtype"] = str(results[route].dtype)
             rec.update(r)
             rec["gflops_per_s"] = flops / r["median_s"] / 1e9
             if cell in memory_cells:
@@ -428,24 +449,39 @@ def bench_ntk(cells: list[dict[str, Any]], calib: Calibration, emit: Callable, *
 
 # ---------------------------------------------------------------- part 2: infinite width
 
+#: Routes of part 2 that are not implementations of the kernel: the parts of its limit.
+LIMIT_ROUTES = ("gram_matmul", "memory_pass")
+
+
 def bench_infinite(quick: bool, emit: Callable) -> None:
+    """float32 only. Besides the kernels, two routes interleaved with them measure the limit
+    of the call: `gram_matmul`, the jitted X X^T alone, and `memory_pass`, one jitted read
+    and write of the (n, n) result (`G * 0.5`), the least any elementwise work can take."""
     sizes = [(64, 3)] if quick else [(1024, 10), (1024, 784), (4096, 10), (4096, 784)]
-    for act, (n, d), dtype in itertools.product(("relu", "erf"), sizes, ("float32",)):
+    gram = jax.jit(lambda X: X @ X.T)
+    one_pass = jax.jit(lambda G: G * 0.5)
+    for act, (n, d) in itertools.product(("relu", "erf"), sizes):
+        dtype = "float32"
         X = make_inputs(jax.random.key(n + d), n, d, dtype)
+        G = block(gram(X))
         routes = {"ntklib": lambda X=X, act=act: ntk.infinite_width_ntk(X, activation=act)}
-        if nt is not None:
+        if nt is not None and not NTKLIB_ONLY:
             _, _, kernel_fn = nt_network(1, act)
-            Xn = nt_inputs(X)
+            Xn = block(nt_inputs(X))  # scaled before the clock starts, as X2 = None on both
             jitted = jax.jit(kernel_fn, static_argnames="get")
             routes["nt_kernel_fn_jit"] = lambda Xn=Xn, f=jitted: f(Xn, None, "ntk")
             routes["nt_kernel_fn"] = lambda Xn=Xn, f=kernel_fn: f(Xn, None, "ntk")
+        routes["gram_matmul"] = lambda X=X: gram(X)
+        routes["memory_pass"] = lambda G=G: one_pass(G)
         ref = None
         for name, r in timed_together(routes, rounds=5, budget_s=40).items():
             out = r.pop("out")
             ref = out if ref is None else ref
             emit({"part": "infinite_ntk", "name": name, "activation": act,
-                  "sizes": {"n": n, "d": d}, "dtype": dtype, **r,
-                  "max_rel_diff": 0.0 if name == "ntklib" else max_rel_diff(ref, out),
+                  "sizes": {"n": n, "d": d}, "dtype": dtype, "out_dtype": str(out.dtype), **r,
+                  "flops": 2 * n * n * d if name == "gram_matmul" else None,
+                  "max_rel_diff": (0.0 if name == "ntklib" else None if name in LIMIT_ROUTES
+                                   else max_rel_diff(ref, out)),
                   "load": load()})
 
 
@@ -467,7 +503,7 @@ def flow_routes(K: jax.Array, Ks: jax.Array, f0: jax.Array, f0t: jax.Array, y: j
     predictor = ours()[0]
     scratch = {"ntklib": lambda: ours()[1]}
     new = {"ntklib": lambda: predictor(t_new)}
-    if nt is not None:
+    if nt is not None and not NTKLIB_ONLY:
         def theirs() -> Any:
             fn = nt.predict.gradient_descent_mse(K, y[:, None], learning_rate=1.0)
             return fn, fn(nt_time(ts, n), f0[:, None], f0t[:, None], Ks)
@@ -481,10 +517,10 @@ def flow_routes(K: jax.Array, Ks: jax.Array, f0: jax.Array, f0t: jax.Array, y: j
     return scratch, new
 
 
-def bench_flow(quick: bool, emit: Callable) -> None:
-    ns = [32] if quick else [256, 1024]
-    dtypes = ("float64",) if quick else ("float32", "float64")
-    for n, dtype in itertools.product(ns, dtypes):
+def bench_flow(quick: bool, emit: Callable, dtype: str) -> None:
+    if quick and dtype != "float64":
+        return
+    for n in [32] if quick else [256, 1024]:
         kx, kt, ky, kf = jax.random.split(jax.random.key(n), 4)
         X, Xt = make_inputs(kx, n, 10, dtype), make_inputs(kt, n, 10, dtype)
         K = ntk.infinite_width_ntk(X)
@@ -498,7 +534,7 @@ def bench_flow(quick: bool, emit: Callable) -> None:
             for name, r in timed_together(group, rounds=rounds, budget_s=20).items():
                 out = r.pop("out")
                 ref = out if ref is None else ref
-                emit({"part": "flow", "name": name, "case": what,
+                emit({"part": "flow", "name": name, "case": what, "out_dtype": str(out.dtype),
                       "sizes": {"n": n, "n_test": n, "times": 10 if what == "from_scratch"
                                 else 1}, "dtype": dtype, **r,
                       "max_rel_diff": 0.0 if name == "ntklib" else max_rel_diff(ref, out),
@@ -536,6 +572,9 @@ class Writer:
         rec = {"run": {"python": platform.python_version(), "jax": jax.__version__,
                        "numpy": np.__version__,
                        "neural_tangents": getattr(nt, "__version__", None),
+                       "stack": "learners" if NTKLIB_ONLY else "reference",
+                       "x64": bool(jax.config.jax_enable_x64),
+                       "threads": {k: os.environ.get(k) for k in THREAD_ENV},
                        "cores": os.cpu_count(), "started": self.started}, **rec}
         self.records.append(rec)
         line = {k: v for k, v in rec.items() if k != "run"}
@@ -545,45 +584,113 @@ class Writer:
                 fh.write(json.dumps(rec, default=str) + "\n")
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+def cells_from(path: Path) -> list[dict[str, Any]]:
+    """The empirical-NTK cells that an earlier run timed ntklib on, in its order."""
+    cells = []
+    for line in path.read_text().splitlines():
+        r = json.loads(line) if line.strip() else {}
+        if r.get("part") == "empirical_ntk" and r.get("name") == "ntklib" and r.get("median_s"):
+            cell = {"activation": r["activation"], **r["sizes"], "dtype": r["dtype"]}
+            if cell not in cells:
+                cells.append(cell)
+    return cells
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: the smoke version")
     parser.add_argument("--out", type=Path, help="append JSON-lines records here")
     parser.add_argument("--parts", default="ceiling,ntk,infinite,flow")
+    parser.add_argument("--dtypes", default=",".join(DTYPES),
+                        help="several: one process per dtype (x64 only for float64), run "
+                             "one after the other; one: run it in this process")
     parser.add_argument("--budget-min", type=float, default=60.0,
-                        help="stop starting new empirical-NTK cells after this many minutes")
+                        help="stop starting new empirical-NTK cells after this many minutes "
+                             "(shared by the dtypes' processes, an equal share each)")
     parser.add_argument("--no-memory", action="store_true", help="skip peak-memory children")
+    parser.add_argument("--ntklib-only", action="store_true",
+                        help="time ntklib's routes only (the learners' stack, no reference)")
+    parser.add_argument("--cells-from", type=Path,
+                        help="JSON lines of an earlier run: time the empirical-NTK cells it "
+                             "timed ntklib on (all of them, no budget), instead of the grid")
     parser.add_argument("--from-cell", type=int, default=0,
                         help="continue the empirical-NTK grid at this cell index (0: the "
                              "target cell, then cheapest first); for a run that was cut short")
     parser.add_argument("--calibrate-from", type=Path,
                         help="JSON lines of an earlier run: its measured seconds per flop "
                              "seed the time estimates (with --from-cell)")
+    parser.add_argument("--append", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+_OWN = ("--out", "--dtypes", "--budget-min")  # set per process by `main`
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    """Several dtypes: one child process each (x64 set per dtype before any array exists),
+    appending to the same --out; returns every record written. One dtype: the run itself."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse(argv)
     if args.child:
         child(json.loads(args.child))
         return []
+    dtypes = [d for d in args.dtypes.split(",") if d]
+    if any(d not in DTYPES for d in dtypes):
+        raise SystemExit(f"--dtypes must be among {DTYPES}, got {args.dtypes!r}")
+    if len(dtypes) == 1:
+        return run(args, dtypes[0])
+    out = args.out or Path(os.environ.get("TMPDIR", "/tmp")) / f"ntk_bench_{os.getpid()}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("")
+    rest = [a for i, a in enumerate(argv) if a not in _OWN and not a.startswith(
+        tuple(f"{o}=" for o in _OWN)) and (i == 0 or argv[i - 1] not in _OWN)]
+    for dtype in dtypes:
+        cmd = [sys.executable, str(Path(__file__).resolve()), *rest, "--out", str(out),
+               "--append", "--dtypes", dtype,
+               "--budget-min", str(args.budget_min / len(dtypes))]
+        p = subprocess.run(cmd, check=False)
+        if p.returncode != 0:
+            raise SystemExit(f"ntk_bench: the {dtype} process failed ({p.returncode}): {cmd}")
+    records = [json.loads(ln) for ln in out.read_text().splitlines() if ln.strip()]
+    if args.out is None:
+        out.unlink()
+    return records
+
+
+def run(args: argparse.Namespace, dtype: str) -> list[dict[str, Any]]:
+    """Every part for one dtype, in this process."""
+    global NTKLIB_ONLY
+    NTKLIB_ONLY = args.ntklib_only
+    set_x64(dtype)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("")
+        if not args.append:
+            args.out.write_text("")
     emit = Writer(args.out)
     parts = set(args.parts.split(","))
     start = time.time()
-    dtypes = ["float32"] if args.quick else ["float32", "float64"]
     sizes = [64] if args.quick else [1024, 2048, 4096]
     ceiling = {"float32": 5e10, "float64": 2.5e10}  # a guess, replaced when measured
-    if "ceiling" in parts:
-        ceiling.update(matmul_ceiling(dtypes, sizes, emit))
-    if "ceiling" in parts:
+    measure_ceiling = "ceiling" in parts and not (args.quick and dtype == "float64")
+    if measure_ceiling:
+        ceiling.update(matmul_ceiling([dtype], sizes, emit))
+    if measure_ceiling and dtype == TARGET["dtype"] and not NTKLIB_ONLY:
         ceiling_fraction({**TARGET, "n": 16, "m": 32, "d": 3} if args.quick else TARGET,
                          2 if args.quick else 15, emit, N=64 if args.quick else 1024)
+    deadline = start + 60 * args.budget_min
+    cells: list[dict[str, Any]] = []
+    first = 0
     if "ntk" in parts:
-        cells = ntk_cells(args.quick)
-        mem = [] if args.no_memory else [c for c in cells if c["activation"] == "relu"
-                                         and c["dtype"] == "float32" and c["d"] == 784
-                                         and c["n"] <= 1024 and c["m"] <= 4096]
-        if args.quick and not args.no_memory:
+        if args.cells_from:
+            cells = [c for c in cells_from(args.cells_from) if c["dtype"] == dtype]
+            deadline = math.inf
+        else:
+            cells = [c for c in ntk_cells(args.quick) if c["dtype"] == dtype]
+        mem = [] if args.no_memory or NTKLIB_ONLY else [
+            c for c in cells if c["activation"] == "relu" and c["dtype"] == "float32"
+            and c["d"] == 784 and c["n"] <= 1024 and c["m"] <= 4096]
+        if args.quick and not (args.no_memory or NTKLIB_ONLY):
             mem = cells[:1]
         calib = Calibration(ceiling)
         if args.calibrate_from:
@@ -592,27 +699,28 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
                 if r.get("part") == "empirical_ntk" and r.get("median_s"):
                     calib.update(r["name"], r["dtype"], r["flops"], r["median_s"])
         # the target cell first, then parts 2-3, then the rest of the grid, cheapest first
-        if args.from_cell == 0:
+        first = 1 if cells and cells[0] == TARGET else 0
+        if args.from_cell == 0 and first:
             bench_ntk(cells[:1], calib, emit, memory_cells=mem, deadline=math.inf)
-    if "infinite" in parts:
+    if "infinite" in parts and dtype == "float32":
         bench_infinite(args.quick, emit)
     if "flow" in parts:
-        bench_flow(args.quick, emit)
+        bench_flow(args.quick, emit, dtype)
     if "ntk" in parts:
-        bench_ntk(cells[max(1, args.from_cell):], calib, emit, memory_cells=mem,
-                  deadline=start + 60 * args.budget_min)
-    if "memory" in parts:  # peak memory of the target cell's routes alone (not in the default)
+        bench_ntk(cells[max(first, args.from_cell):], calib, emit, memory_cells=mem,
+                  deadline=deadline)
+    if "memory" in parts and dtype == TARGET["dtype"]:  # the target cell's peak memory alone
         cell = {**TARGET, "n": 16, "m": 32, "d": 3} if args.quick else TARGET
         for route in NTK_ROUTES:
             est = ntk_bytes(route, cell["n"], cell["m"], cell["d"],
                             np.dtype(cell["dtype"]).itemsize)
-            if est > MAX_BYTES or (nt is None and route.startswith("nt_")):
+            if est > MAX_BYTES or ((nt is None or NTKLIB_ONLY) and route != "ntklib"):
                 continue
             emit({"part": "peak_memory", "name": route, "activation": cell["activation"],
                   "sizes": {k: cell[k] for k in ("n", "m", "d")}, "dtype": cell["dtype"],
                   **peak_memory_child(cell, route), "load": load()})
-    if "ceiling" in parts and not args.quick:  # again at the end: the load may have changed
-        matmul_ceiling(dtypes, [2048], emit, when="end")
+    if measure_ceiling and not args.quick:  # again at the end: the load may have changed
+        matmul_ceiling([dtype], [2048], emit, when="end")
     return emit.records
 
 

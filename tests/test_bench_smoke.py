@@ -39,9 +39,42 @@ TOL = {"float32": 1e-5, "float64": 1e-12}
 
 
 @pytest.fixture(scope="module")
-def records():
-    """One quick run of every part of ntk_bench (no peak-memory children: they are slow)."""
-    return bench.main(["--quick", "--no-memory"])
+def records(tmp_path_factory):
+    """One quick run of every part of ntk_bench (no peak-memory children: they are slow):
+    one process per dtype, records in the file."""
+    out = tmp_path_factory.mktemp("bench") / "ntk.jsonl"
+    recs = bench.main(["--quick", "--no-memory", "--out", str(out)])
+    assert recs == [json.loads(line) for line in out.read_text().splitlines()]
+    return recs
+
+
+@pytest.fixture(scope="module")
+def learners(records, tmp_path_factory):
+    """The learners' stack: ntklib alone on the cells that the reference run timed."""
+    ref = tmp_path_factory.mktemp("ref") / "ntk.jsonl"
+    ref.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return bench.main(["--quick", "--ntklib-only", "--cells-from", str(ref)])
+
+
+def test_float32_runs_without_x64_and_float64_with_it(records):
+    """x64 for the whole process would make neural-tangents compute parts of float32 calls
+    in float64: each dtype has its own process, and every route returns the cell's dtype."""
+    for r in records:
+        if r.get("dtype"):
+            assert r["run"]["x64"] == (r["dtype"] == "float64"), r
+        if r.get("out_dtype"):
+            assert r["out_dtype"] == r["dtype"], r
+        assert set(r["run"]["threads"]) == set(bench.THREAD_ENV)
+    assert {r["run"]["x64"] for r in records} == {True, False}
+
+
+def test_learners_stack_times_ntklib_on_the_same_cells(records, learners):
+    assert {r["run"]["stack"] for r in learners} == {"learners"}
+    assert {r["name"] for r in learners} <= {"ntklib", "matmul", *bench.LIMIT_ROUTES}
+    def cells(recs):
+        return {(r["part"], r.get("activation"), r.get("case"), json.dumps(r["sizes"]),
+                 r["dtype"]) for r in recs if r["name"] == "ntklib"}
+    assert cells(learners) == cells(records)
 
 
 def test_every_empirical_ntk_route_agrees_with_the_closed_form(records):
@@ -62,8 +95,10 @@ def test_infinite_width_and_flow_parts_run(records):
     assert {r["activation"] for r in inf} == {"relu", "erf"}
     assert {(r["case"], r["dtype"]) for r in flow} == {("from_scratch", "float64"),
                                                        ("new_t", "float64")}
+    assert {r["name"] for r in inf} >= {"ntklib", *bench.LIMIT_ROUTES}
     for r in inf + flow:
-        assert r["max_rel_diff"] <= TOL[r["dtype"]], r
+        if r["name"] not in bench.LIMIT_ROUTES:
+            assert r["max_rel_diff"] <= TOL[r["dtype"]], r
 
 
 def test_ceiling_records(records):
@@ -73,9 +108,11 @@ def test_ceiling_records(records):
     assert len(frac) == 1 and frac[0]["fraction_median"] > 0
 
 
-def test_report_renders_every_part(records, tmp_path):
+def test_report_renders_every_part(records, learners, tmp_path):
     ntk_path = tmp_path / "ntk.jsonl"
     ntk_path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    learners_path = tmp_path / "ntk-learners.jsonl"
+    learners_path.write_text("".join(json.dumps(r) + "\n" for r in learners))
     nb_path = tmp_path / "nb.json"
     nb_path.write_text(json.dumps({"notebooks_present": ["x.ipynb"], "records": [
         {"part": "widget", "name": "x:panel", "control": "m", "values": ["64"],
@@ -83,11 +120,18 @@ def test_report_renders_every_part(records, tmp_path):
         {"part": "notebook", "name": "x.ipynb", "seconds": 3.0, "error": None},
         {"part": "nbval_series", "name": "notebooks", "notebooks": 1, "seconds": 9.0,
          "returncode": 0, "summary": "1 passed"}]}))
-    text = report.main([str(ntk_path), "--notebooks", str(nb_path), "--outdir", str(tmp_path)])
+    text = report.main([str(ntk_path), str(learners_path), "--notebooks", str(nb_path),
+                        "--outdir", str(tmp_path)])
     assert (tmp_path / "results.json").exists()
     assert (tmp_path / "RESULTS.md").read_text() == text
-    for heading in ("## Targets", "## 1.", "## 2.", "## 3.", "## 4.", "## 5.", "## 6."):
+    for heading in ("## Targets", "## Method", "## Both stacks", "## 1.", "## 2.", "## 3.",
+                    "## 4.", "## 5.", "## 6."):
         assert heading in text
+    jax_versions = {r["run"]["jax"] for r in records + learners}
+    assert all(f"jax {v})" in text for v in jax_versions), jax_versions
+    both = text.split("## Both stacks")[1].split("## 1.")[0]
+    assert both.count("| infinite_ntk |") == 2 and both.count("| flow |") == 2
+    assert "| gram_matmul" not in text and "x gram_matmul" not in text
     assert "| jax_autodiff" not in text  # routes are columns, not rows
     assert "x:panel" in text and "Whole series under strict nbval: 9.0 s" in text
 
