@@ -30,7 +30,7 @@ GRID = np.linspace(-1.0, 1.0, 81)
 X0 = 0.5
 """The slice point x0 of the left panel."""
 
-COLOUR_LIMIT = 0.25
+COLOUR_LIMIT = 0.5
 """The heatmap's colour scale: +-COLOUR_LIMIT * max |K|, the same at every width."""
 
 
