@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from typing import NamedTuple
 
 import jax
@@ -263,9 +262,18 @@ def _gram_stats(K: Array) -> tuple[Array, Array, Array]:
     return jnp.max(jnp.abs(K - K.T)), jnp.max(jnp.abs(K)), jnp.linalg.eigvalsh((K + K.T) / 2)
 
 
-def _roundoff_tol(n: int, dtype: jnp.dtype) -> float:
-    """Relative round-off level of an n x n Gram matrix and its eigenvalues: 10 n eps."""
-    return 10 * n * float(jnp.finfo(dtype).eps)
+#: Factor on `_validate.roundoff(n, dtype)` (n eps) below which an eigenvalue of an n x n Gram
+#: matrix, relative to the largest, counts as zero: forming K = Phi Phi^T and decomposing it
+#: each add errors of a few n eps lambda_max; 10 leaves room for both.
+GRAM_ROUNDOFF_FACTOR = 10.0
+
+
+def gram_roundoff(n: int, dtype) -> float:
+    """Relative round-off level of an n x n Gram matrix and its eigenvalues:
+    `GRAM_ROUNDOFF_FACTOR * roundoff(n, dtype)` = 10 n eps (eps of K's dtype: 2.2e-16 for
+    float64, 1.2e-7 for float32). An eigenvalue below this times lambda_max is zero up to
+    round-off (used by `check_gram` and `kernel_ridge`)."""
+    return GRAM_ROUNDOFF_FACTOR * v.roundoff(n, dtype)
 
 
 def check_gram(K: Array, *, tol: float | None = None) -> GramReport:
@@ -284,7 +292,7 @@ def check_gram(K: Array, *, tol: float | None = None) -> GramReport:
     Introduced in notebooks/02 (kernel trick).
     """
     K = v.square(K, "K")
-    tol = (_roundoff_tol(K.shape[0], K.dtype) if tol is None
+    tol = (gram_roundoff(K.shape[0], K.dtype) if tol is None
            else v.positive_float(tol, "tol", allow_zero=True))
     asym, scale, eig = (np.asarray(a) for a in _gram_stats(K))
     symmetric = bool(asym <= tol * scale)
@@ -298,17 +306,20 @@ def check_gram(K: Array, *, tol: float | None = None) -> GramReport:
 
 @jax.jit
 def _ridge_cholesky(K: Array, y: Array, lam: Array) -> Array:
+    """(K + lam I)^-1 y by Cholesky: fast, for well-conditioned systems (the timed routes)."""
     factor = jax.scipy.linalg.cho_factor(K + lam * jnp.eye(K.shape[0], dtype=K.dtype),
                                          lower=True)
     return jax.scipy.linalg.cho_solve(factor, y)
 
 
 @jax.jit
-def _ridge_pinv(K: Array, y: Array) -> Array:
+def _ridge_eigh(K: Array, y: Array, lam: Array) -> tuple[Array, Array]:
+    """alpha from K = V diag(mu) V^T, and the smallest eigenvalue of K (for the PSD check)."""
     mu, V = jnp.linalg.eigh(K)
-    keep = jnp.abs(mu) > _roundoff_tol(K.shape[0], K.dtype) * jnp.max(jnp.abs(mu))
-    inv = jnp.where(keep, 1 / jnp.where(keep, mu, 1), 0)
-    return V @ (inv * (V.T @ y))
+    cutoff = gram_roundoff(K.shape[0], K.dtype) * jnp.max(jnp.abs(mu))
+    keep = (jnp.abs(mu) > cutoff) | (lam > cutoff)
+    gain = jnp.where(keep, 1 / jnp.where(keep, mu + lam, 1), 0)
+    return V @ (gain * (V.T @ y)), mu[0] + jnp.where(lam > cutoff, lam, cutoff)
 
 
 def kernel_ridge(K: Array, y: Array, lam: float = 0.0) -> Array:
@@ -318,12 +329,22 @@ def kernel_ridge(K: Array, y: Array, lam: float = 0.0) -> Array:
     `rbf_kernel(X_test, X) @ kernel_ridge(rbf_kernel(X), y, lam)`. With K = Phi Phi^T they equal
     the primal predictions `Phi(X*) @ least_squares(Phi, y, lam)`.
 
-    lam > 0: Cholesky factorisation of K + lam I (raises if K is not PSD).
-    lam = 0: alpha = K^+ y with the pseudo-inverse from an eigendecomposition of K, dropping
-    eigenvalues that are zero up to round-off (|mu| <= 10 n eps max |mu|, as in `check_gram`).
-    For invertible K this is K^-1 y; for singular K (more points than features, repeated
-    points) it gives the minimum-norm least-squares fit, and K alpha interpolates y whenever
-    y lies in the range of K. Cost O(n^3) either way, against O(n D^2 + D^3) in the primal.
+    Computed from the eigendecomposition K = V diag(mu) V^T as alpha = V (V^T y / (mu + lam)),
+    never from a factorisation that round-off can break. Eigenvalues that are zero up to
+    round-off (|mu| <= `gram_roundoff(n)` max |mu| = 10 n eps max |mu|, as in `check_gram`)
+    carry no information that K holds, so when lam is below that level too they are dropped:
+    - lam = 0: alpha = K^+ y, the pseudo-inverse. For invertible K this is K^-1 y; for
+      singular K (more points than features, repeated points) it gives the minimum-norm
+      least-squares fit, and K alpha interpolates y whenever y lies in the range of K.
+    - 0 < lam <= the round-off level: the same directions dropped, 1 / (mu + lam) on the rest.
+      (Exact arithmetic would add y's component along them divided by lam; no prediction
+      K(X*, X) alpha of a kernel with a feature map sees it, since K(X*, X)'s rows lie in K's
+      range, but in floating point it multiplies round-off by 1 / lam.)
+    - lam above the round-off level: every direction, alpha = (K + lam I)^-1 y.
+    So every PSD K and every lam >= 0 give a finite alpha. Where K is badly conditioned (a
+    polynomial kernel of high degree with a large offset) the dual sees fewer directions than
+    the primal `least_squares` on Phi, whose singular values are the square roots of mu.
+    Cost O(n^3), against O(n D^2 + D^3) in the primal.
 
     Args:
       K: training Gram matrix K(X, X), symmetric PSD, shape (n, n).
@@ -331,6 +352,9 @@ def kernel_ridge(K: Array, y: Array, lam: float = 0.0) -> Array:
       lam: ridge parameter lambda (finite, >= 0).
     Returns:
       alpha, shape (n,).
+    Raises:
+      ValueError: K + lam I is not positive definite beyond round-off (K has a negative
+        eigenvalue that lam does not outweigh), for lam > 0.
     Introduced in notebooks/02 (kernel trick).
     """
     K = v.square(K, "K", symmetric=True)
@@ -338,10 +362,8 @@ def kernel_ridge(K: Array, y: Array, lam: float = 0.0) -> Array:
     lam = v.positive_float(lam, "lam", allow_zero=True)
     dtype = jnp.result_type(K, y)
     K, y = K.astype(dtype), y.astype(dtype)
-    if lam == 0:
-        return _ridge_pinv(K, y)
-    alpha = _ridge_cholesky(K, y, jnp.asarray(lam, dtype))
-    if not v.is_traced(alpha) and not bool(jnp.all(jnp.isfinite(alpha))):
+    alpha, lowest = _ridge_eigh(K, y, jnp.asarray(lam, dtype))
+    if lam > 0 and not v.is_traced(lowest) and float(lowest) <= 0:
         raise ValueError(f"K + lam I is not positive definite (lam = {lam!r}): K must be a "
                          "PSD Gram matrix (see check_gram), or lam larger")
     return alpha
@@ -350,7 +372,7 @@ def kernel_ridge(K: Array, y: Array, lam: float = 0.0) -> Array:
 @jax.jit
 def _least_squares(Phi: Array, y: Array, lam: Array) -> Array:
     U, s, Vt = jnp.linalg.svd(Phi, full_matrices=False)
-    cutoff = max(Phi.shape) * jnp.finfo(Phi.dtype).eps * jnp.max(s)
+    cutoff = v.roundoff(max(Phi.shape), Phi.dtype) * jnp.max(s)  # factor 1, as numpy.lstsq
     keep = (lam > 0) | (s > cutoff)
     gain = jnp.where(keep, s / jnp.where(keep, s * s + lam, 1), 0)
     return Vt.T @ (gain * (U.T @ y))
@@ -554,34 +576,6 @@ def _dual_ridge(X: Array, y: Array, X_test: Array, c: Array, lam: Array, p: int)
     return _polynomial_kernel(X_test, X, c, p) @ alpha
 
 
-def fit_seconds(X: Array, y: Array, X_test: Array, *, p: int, c: float = 1.0,
-                lam: float = 1e-6, route: str = "dual", repeats: int = 3) -> float:
-    """Wall-clock seconds of one `polynomial_ridge_predict` (fit and predict), after a warm-up.
-
-    The first call compiles for these shapes and is not counted; then the best of `repeats`
-    timed calls (the least disturbed by other work on the machine) is returned.
-
-    Args:
-      X, y, X_test, p, c, lam, route: as in `polynomial_ridge_predict`.
-      repeats: number of timed calls (>= 1).
-    Returns:
-      seconds, a float > 0. Machine-dependent: plot it, do not print it in a checked cell.
-    Introduced in notebooks/01 (cost of D) and 02 (explicit D against kernel n).
-    """
-    repeats = v.positive_int(repeats, "repeats")
-
-    def run() -> None:
-        polynomial_ridge_predict(X, y, X_test, p=p, c=c, lam=lam, route=route).block_until_ready()
-
-    run()
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def ridge_flops(n: int, d: int, p: int, route: str = "dual") -> int:
     """Leading count of multiply-adds of `polynomial_ridge_predict` (lam > 0), fit only.
 
@@ -592,7 +586,7 @@ def ridge_flops(n: int, d: int, p: int, route: str = "dual") -> int:
       n: number of training points.  d: input dimension.  p: degree (all >= 1).
       route: 'primal' or 'dual'.
     Returns:
-      the count, an int: what the measured seconds of `fit_seconds` should follow.
+      the count, an int: what measured seconds of the fit should follow.
     Introduced in notebooks/01 and 02 (the cost of D against the cost of n).
     """
     n = v.positive_int(n, "n")
@@ -605,38 +599,62 @@ def ridge_flops(n: int, d: int, p: int, route: str = "dual") -> int:
     return n * n * d + n**3 // 3
 
 
-def fit_seconds_sweep(problems, *, p: int, routes=ROUTES, c: float = 1.0, lam: float = 1e-6,
-                      repeats: int = 5) -> dict[str, list[float]]:
-    """`fit_seconds` over several problems and routes, timed round-robin.
+# ---------------------------------------------------------------------------------------------
+# A single-index target (notebook 08): y depends on x only through one direction u
 
-    All (problem, route) pairs are compiled and run once first; then `repeats` rounds each
-    time every pair once, and the best round per pair is kept. Interleaving spreads a burst of
-    load from other processes over all pairs instead of spoiling every repeat of one of them.
+SINGLE_INDEX_TARGETS = ("abs", "relu")
+"""The link functions g of `single_index`: |z| and max(z, 0)."""
+
+
+class SingleIndex(NamedTuple):
+    """Inputs X (n, d [+ 1]), targets y (n,) and the hidden direction u (d,) of `single_index`."""
+
+    X: Array
+    y: Array
+    u: Array
+
+
+def single_index(key: Array, n: int, d: int, *, target: str = "abs", inputs: str = "sphere",
+                 constant: bool = True, u: Array | None = None) -> SingleIndex:
+    """A single-index regression task: y = g(sqrt(d) u . x), g = |.| or relu, |u| = 1.
+
+    x is uniform on the unit sphere of R^d (inputs='sphere') or Gaussian N(0, I_d / d)
+    (inputs='gaussian'), so |x| is about 1 and sqrt(d) u . x has variance 1 in both cases;
+    with `constant` the coordinate 1 is appended (x -> (x, 1), the bias the notes' network
+    lacks). The target depends on one direction u of R^d only: a network that learns
+    features can find u, a kernel cannot (Ghorbani et al. 2019).
 
     Args:
-      problems: a sequence of (X, y) with X shape (n, d), y shape (n,); each is fitted and
-        predicted at its own X.
-      p, c, lam: as in `polynomial_ridge_predict` (lam > 0: the Cholesky routes).
-      routes: route names from `ROUTES`.  repeats: timed rounds (>= 1).
+      key: a `jax.random` key, the only source of randomness (split into inputs and u).
+      n: number of points (>= 1).  d: input dimension (>= 1).
+      target: 'abs' (y = |z|) or 'relu' (y = max(z, 0)), z = sqrt(d) u . x.
+      inputs: 'sphere' or 'gaussian'.  constant: append the constant coordinate.
+      u: the direction, shape (d,), normalised here; None draws it uniformly from the key.
     Returns:
-      {route: [seconds per problem]}; machine-dependent: plot it, do not print it.
-    Introduced in notebooks/01 (cost of D) and 02 (explicit D against kernel n).
+      `SingleIndex(X, y, u)`: X shape (n, d + 1) with the constant (else (n, d)), y (n,),
+      u (d,) of norm 1, in jax's default float dtype.
+    Introduced in notebooks/08_beyond_the_kernel.ipynb.
     """
-    repeats = v.positive_int(repeats, "repeats")
-    routes = [v.choice(r, "route", ROUTES) for r in routes]
-    problems = list(problems)
-
-    def run(k: int, route: str) -> float:
-        X, y = problems[k]
-        t0 = time.perf_counter()
-        polynomial_ridge_predict(X, y, X, p=p, c=c, lam=lam, route=route).block_until_ready()
-        return time.perf_counter() - t0
-
-    pairs = [(k, r) for k in range(len(problems)) for r in routes]
-    for k, r in pairs:  # compile
-        run(k, r)
-    best = {pair: math.inf for pair in pairs}
-    for _ in range(repeats):
-        for pair in pairs:
-            best[pair] = min(best[pair], run(*pair))
-    return {r: [best[(k, r)] for k in range(len(problems))] for r in routes}
+    if not (isinstance(key, Array) and (jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+                                        or (key.dtype == jnp.uint32 and key.shape == (2,)))):
+        raise TypeError(f"key must be a jax.random key (jax.random.key(seed)), got "
+                        f"{v.describe(key)}")
+    n, d = v.positive_int(n, "n"), v.positive_int(d, "d")
+    v.choice(target, "target", SINGLE_INDEX_TARGETS)
+    v.choice(inputs, "inputs", ("sphere", "gaussian"))
+    if not isinstance(constant, bool):
+        raise TypeError(f"constant must be True or False, got {constant!r}")
+    k_x, k_u = jax.random.split(key)
+    dtype = jnp.result_type(float)
+    u = jax.random.normal(k_u, (d,), dtype) if u is None else v.vector(u, "u", size=d)
+    norm_u = float(jnp.linalg.norm(u))
+    if norm_u == 0:
+        raise ValueError("u must not be the zero vector")
+    u = (u / norm_u).astype(dtype)
+    X = jax.random.normal(k_x, (n, d), dtype)
+    X = X / jnp.linalg.norm(X, axis=1, keepdims=True) if inputs == "sphere" else X / math.sqrt(d)
+    z = math.sqrt(d) * (X @ u)
+    y = jnp.abs(z) if target == "abs" else jnp.maximum(z, 0)
+    if constant:
+        X = jnp.concatenate([X, jnp.ones((n, 1), dtype)], axis=1)
+    return SingleIndex(X, y, u)

@@ -383,8 +383,9 @@ def contraction_factor(ax: Axes, eigvals, eta_multiple: float | None = None, *,
         r = float(np.max(np.abs(1 - 2 * eta_multiple * lam / lam_max)))
         ax.axvline(eta_multiple, color=COLORS["data"], ls=":", lw=1.2)
         if eta_multiple <= top:
+            shown = f"{r:.3f}" if r <= 0.99 or r >= 1 else f"1 - {1 - r:.2g}"
             ax.plot(eta_multiple, min(r, 2.0), "o", ms=9, mec=COLORS["data"],
-                    label=f"this $\\eta$: rate {r:.4f}",
+                    label=f"this $\\eta$: rate {shown}", clip_on=False,
                     color=COLORS["bound"] if r >= 1 else "white")
     ax.set(xlim=(0, top), ylim=(0, 2), xlabel=r"$\eta\ /\ (2/\lambda_{\max})$",
            ylabel=r"error factor per step $|1 - \eta\lambda_i|$",
@@ -470,13 +471,16 @@ def eigenvalues(ax: Axes, eigvals, *, label: str, color: str | None = None,
 
     Args:
       ax: the axes.  eigvals: shape (n,).  label: legend entry.  color: of the dots.
-      zero_tol: what counts as zero; None: 10 n eps max |lambda| (as `features.check_gram`).
+      zero_tol: what counts as zero; None: `features.gram_roundoff(n)` max |lambda|
+        (10 n eps, as `features.check_gram`).
     Introduced in notebooks/02.
     """
     import numpy as np
 
     lam = np.sort(np.asarray(eigvals, dtype=float))[::-1]
-    tol = (10 * lam.size * np.finfo(float).eps * float(np.max(np.abs(lam)))
+    from . import features
+
+    tol = (features.gram_roundoff(lam.size, np.float64) * float(np.max(np.abs(lam)))
            if zero_tol is None else float(zero_tol))
     i = np.arange(1, lam.size + 1)
     pos, neg = lam > tol, lam < -tol
@@ -495,31 +499,28 @@ def eigenvalues(ax: Axes, eigvals, *, label: str, color: str | None = None,
     ax.legend(loc="upper right")
 
 
-def rbf_truncation(ax_kernel: Axes, ax_error: Axes, X, x0: float, n_terms, *,
-                   lengthscale: float = 0.5) -> None:
-    """The RBF kernel as an infinite feature map: K(x, x0) from the first n coordinates of
+def rbf_truncation(ax_kernel: Axes, ax_error: Axes, X, exact, partial, errors, n_terms, *,
+                   x0: float, lengthscale: float) -> None:
+    """The RBF kernel as an infinite feature map: K(x, x0) from the first D coordinates of
     `features.rbf_taylor_features` against the exact `features.rbf_kernel` (left), and the
-    largest error over X against n (right).
+    largest error over X against D (right). The caller computes; this only draws.
 
     Args:
-      ax_kernel, ax_error: two axes.  X: grid, shape (N, 1).  x0: the second point.
-      n_terms: the truncations to draw on the left (ints >= 1).  lengthscale: l > 0.
+      ax_kernel, ax_error: two axes.  X: grid, shape (N, 1).
+      exact: K(x, x0) on X, shape (N,).
+      partial: truncated kernels, shape (N, D_max): column D - 1 is the kernel of the first D
+        features (a cumulative sum of phi_k(x) phi_k(x0) over k).
+      errors: max_x |partial[:, D - 1] - exact| for D = 1..D_max, shape (D_max,).
+      n_terms: the truncations D to draw on the left (ints in 1..D_max).
+      x0: the second point.  lengthscale: l, for the title.
     Introduced in notebooks/02.
     """
     import numpy as np
 
-    from . import features
-
-    X = np.asarray(X, dtype=float)
-    x = X[:, 0]
-    X0 = np.array([[x0]])
-    exact = np.asarray(features.rbf_kernel(X, X0, lengthscale=lengthscale))[:, 0]
-    n_max = max(40, *n_terms)
-    # truncation after n terms = the first n terms of sum_k phi_k(x) phi_k(x0): a cumsum
-    terms = (np.asarray(features.rbf_taylor_features(X, n_max, lengthscale=lengthscale))
-             * np.asarray(features.rbf_taylor_features(X0, n_max, lengthscale=lengthscale)))
-    partial = np.cumsum(terms, axis=1)  # column n - 1: the kernel of the first n features
-    ax_kernel.plot(x, exact, color=COLORS["kernel"], lw=3, alpha=0.6, label="exact RBF")
+    x = np.asarray(X, dtype=float)[:, 0]
+    partial = np.asarray(partial, dtype=float)
+    ax_kernel.plot(x, np.asarray(exact), color=COLORS["kernel"], lw=3, alpha=0.6,
+                   label="exact RBF")
     palette = [COLORS["network"], COLORS["linearized"], COLORS["init"], COLORS["data"]]
     for k, n in enumerate(n_terms):
         ax_kernel.plot(x, partial[:, n - 1], "--", lw=1.5, color=palette[k % len(palette)],
@@ -527,9 +528,9 @@ def rbf_truncation(ax_kernel: Axes, ax_error: Axes, X, x0: float, n_terms, *,
     ax_kernel.set(xlabel="$x$", ylabel=f"$K(x, {x0:g})$", ylim=(-0.2, 1.2),
                   title=f"truncated feature map, $\\ell = {lengthscale:g}$")
     ax_kernel.legend(fontsize=8)
-    err = np.max(np.abs(partial - exact[:, None]), axis=0)
-    ns = np.arange(1, n_max + 1)
-    ax_error.semilogy(ns, np.maximum(err, 1e-17), "o-", ms=3, color=COLORS["kernel"])
+    errors = np.asarray(errors, dtype=float)
+    ns = np.arange(1, errors.size + 1)
+    ax_error.semilogy(ns, np.maximum(errors, 1e-17), "o-", ms=3, color=COLORS["kernel"])
     ax_error.set(xlabel="number of features $D$",
                  ylabel=r"$\max_x |\langle\phi_D(x),\phi_D(x_0)\rangle - K(x,x_0)|$",
                  title="close for large $D$, exact for none")
