@@ -33,12 +33,12 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Re-run every notebook top to bottom in a fresh kernel and store its outputs
-# (then strip volatile metadata, keeping outputs and execution counts).
+# (then strip volatile metadata, keeping outputs and execution counts). Not through
+# `jupyter nbconvert --execute`: its nbclient now and then loses a widget cell's reply and
+# waits out the cell timeout; tools/run_notebooks.py is nbclient without that stall.
 notebooks: $(STAMP)
 	@set -e; for nb in notebooks/*.ipynb; do \
-	  echo "executing $$nb"; \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb"; \
+	  $(BIN)/python tools/run_notebooks.py --timeout 600 "$$nb"; \
 	  $(BIN)/nbstripout --keep-output --keep-count "$$nb"; \
 	done
 
