@@ -166,8 +166,10 @@ def draw(r: LazyResult) -> Figure:
     ax2.set(xlabel=r"gradient-flow time $t = \eta k$", ylabel=r"loss $\|U\|^2 / 2$",
             title="loss")
     ax2.legend(loc="upper right", fontsize=8)
-    for axis_set in (ax2.yaxis.set_major_formatter, ax2.yaxis.set_minor_formatter):
-        axis_set(mpl_ticker.LogFormatter())  # plain text ticks: no mathtext per redraw
+    # plain-text ticks (no mathtext to lay out per redraw); minor ones labelled only when the
+    # losses span less than about a decade
+    ax2.yaxis.set_major_formatter(mpl_ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax2.yaxis.set_minor_formatter(mpl_ticker.LogFormatter())
     ref = r.gauge_c / math.sqrt(r.m)
     plots.gauge(ax3, {"f": r.change[0], "f_lin": r.change[1]},
                 {"f": plots.COLORS["network"], "f_lin": plots.COLORS["linearized"]},
