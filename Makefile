@@ -1,27 +1,43 @@
 # ntk-notebooks: two commands from a bare machine (only python3 and make on PATH).
 #   make lab    create .venv if missing, install, start JupyterLab on notebooks/
 #   make test   the same install, then ruff and the whole pytest suite (unit tests + nbval)
-# The install is skipped when pyproject.toml has not changed since the last one.
+# The install takes the exact versions CI tested from requirements-lock.txt (as pip constraints:
+# a platform's own extra packages still resolve; `make lab LOCK=` resolves afresh instead) and
+# is skipped when neither pyproject.toml nor the lock has changed since the last one.
+#   make upgrade  install the newest versions pyproject.toml allows (then `make test`)
+#   make lock     write requirements-lock.txt from the tested .venv (after `make test` passed)
 
 SHELL        := /bin/bash
 PYTHON       ?= python3
 VENV         ?= .venv
 BIN          := $(VENV)/bin
 STAMP        := $(VENV)/.ntklib-installed
+LOCK         ?= requirements-lock.txt
+CONSTRAINTS  := $(if $(LOCK),-c $(LOCK))
+PIP          := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 JUPYTER_ARGS ?=
 PYTEST_ARGS  ?=
 # JupyterLab refuses to run as root without --allow-root (containers, CI machines).
 ROOT_FLAG    := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: install lab test lint notebooks readme clean bench
+.PHONY: install lab test lint notebooks readme clean bench lock upgrade
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP) --upgrade pip
+	$(PIP) $(CONSTRAINTS) -e '.[test]'
 	@touch $@
+
+lock: $(STAMP)
+	$(BIN)/python tools/lock.py
+
+upgrade:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) --upgrade --upgrade-strategy eager -e '.[test]'
+	@touch $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(JUPYTER_ARGS)
