@@ -9,8 +9,9 @@ target's name, e.g. `toy_1d` (`split,x,y`) and `penguins`
 (`split,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_kg`). Provenance and
 licence: `data/README.md`.
 
-The folder is `data/` next to the `ntklib` package (a checkout or an editable install); the
-environment variable `NTKLIB_DATA_DIR` points elsewhere, e.g. for a non-editable install.
+The folder: `NTKLIB_DATA_DIR` if that environment variable is set; else the copy of `data/`
+shipped inside an installed ntklib (`ntklib/_data`, a plain `pip install`, e.g. on Colab);
+else `data/` next to the `ntklib` package (a checkout or an editable install).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ import numpy as np
 
 from . import _validate as v
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-"""The default data folder: `data/` at the repository root."""
-
 CHECKSUMS = "SHA256SUMS"
+
+_PACKAGED = Path(__file__).resolve().parent / "_data"
+_CHECKOUT = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = _PACKAGED if (_PACKAGED / CHECKSUMS).is_file() else _CHECKOUT
+"""The default data folder: the copy inside an installed ntklib, else `data/` of the checkout."""
 
 
 class Dataset(NamedTuple):

@@ -3,9 +3,14 @@ shapes, columns, values against the upstream source, and refusal of unknown, cor
 truncated or missing files."""
 
 import csv
+import fnmatch
 import hashlib
 import importlib.util
+import os
 import shutil
+import subprocess
+import sys
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +19,8 @@ import pytest
 
 from ntklib import data
 
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[1]
+REPO_DATA = ROOT / "data"
 
 
 def _generator():
@@ -37,6 +43,43 @@ def test_default_folder_is_the_repository_data_folder(monkeypatch):
     monkeypatch.delenv("NTKLIB_DATA_DIR", raising=False)
     assert data.DATA_DIR == REPO_DATA
     assert data.available() == ["penguins", "toy_1d"]
+
+
+def _setuptools():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def test_the_wheel_ships_every_data_file_and_every_package():
+    config = _setuptools()
+    assert config["package-dir"]["ntklib._data"] == "data"
+    patterns = config["package-data"]["ntklib._data"]
+    shipped = [line.split("  ")[1] for line in (REPO_DATA / "SHA256SUMS").read_text().splitlines()]
+    for name in [*shipped, "SHA256SUMS", "README.md"]:
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), f"{name} is not in the wheel"
+    packages = {".".join(p.relative_to(ROOT).parts) for p in (ROOT / "ntklib").rglob("*")
+                if p.is_dir() and any(p.glob("*.py"))} | {"ntklib"}
+    missing = packages - set(config["packages"])
+    assert not missing, f"subpackages missing from [tool.setuptools] packages: {missing}"
+
+
+def test_a_plain_install_finds_its_data(tmp_path):
+    """`pip install` (not editable, e.g. on Colab): no checkout, no NTKLIB_DATA_DIR."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "ntklib", "data"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, source / name)
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--disable-pip-version-check", "--target", str(site), str(source)],
+                   check=True, capture_output=True)
+    shutil.rmtree(source)
+    env = {k: v for k, v in os.environ.items() if k != "NTKLIB_DATA_DIR"}
+    env["PYTHONPATH"] = str(site)
+    code = ("from ntklib import data; d = data.load('penguins', 'test'); "
+            "print(data.DATA_DIR); print(d.X.shape, data.available())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, check=True,
+                         capture_output=True, text=True).stdout.splitlines()
+    assert out == [str(site / "ntklib" / "_data"), "(119, 3) ['penguins', 'toy_1d']"]
 
 
 def test_shipped_files_match_sha256sums():
