@@ -85,7 +85,8 @@ bench: $(BENCH_STAMP) $(STAMP)
 	$(BENCH_BIN)/python benchmarks/ntk_bench.py --out build/bench/ntk.jsonl $(BENCH_ARGS)
 	$(BIN)/python benchmarks/ntk_bench.py --out build/bench/ntk-learners.jsonl \
 	  --ntklib-only --cells-from build/bench/ntk.jsonl
-	$(BIN)/python benchmarks/notebook_bench.py --out build/bench/notebooks.json
+	@# a failure here (e.g. the widget layer mid-rewrite) must not lose the measurements above
+	-$(BIN)/python benchmarks/notebook_bench.py --out build/bench/notebooks.json
 	$(BIN)/python benchmarks/report.py build/bench/ntk.jsonl build/bench/ntk-learners.jsonl \
 	  --notebooks build/bench/notebooks.json
 
