@@ -2,7 +2,7 @@
 
 5. every widget case registered in `widget_latency._cases()` (by the notebook issues): new
    control value -> figure rendered to PNG, median over repeated updates; first use
-   separately, cold (fresh process, no warm-up) and after the panel's warm-up;
+   separately, cold (fresh process, nothing ahead) and after the panel's prefetch;
 6. every notebooks/*.ipynb executed top to bottom in a fresh kernel (nbclient), then the
    whole series under strict nbval (`pytest notebooks`, the project's nbval options), timed.
 
@@ -29,7 +29,7 @@ def widget_records(repeats: int) -> list[dict[str, Any]]:
 
     records = []
     for i, case in enumerate(widget_latency._cases()):
-        try:  # cold first use in a fresh process, then as a learner meets it (warm-up)
+        try:  # cold first use in a fresh process, then as a learner meets it (prefetch)
             cold = widget_latency.measure_cold(i)
             r = {**widget_latency.measure(case, repeats), **cold}
         except Exception as exc:  # a broken widget is a result, not a crash of the bench

@@ -1,16 +1,17 @@
 """Widget latency: from a new control value to a rendered figure, inside the kernel.
 
-For each registered widget (`_cases()`), calls its `draw_*` function from ntklib.widgets
-with a sequence of new values of one control, renders the returned figure to PNG (what the
-inline backend sends to the browser), and reports the median and max seconds per update
-after the first use of each value, and the first use of each value twice:
+For every panel of the notebooks (`ntklib.panels.all_panels()`) and every slider of it, one
+case: the values one step either side of the default and both ends of the slider. Each is
+drawn with `panel.draw(panel.compute(**values))` and rendered to PNG (what the inline backend
+sends to the browser). Reported per case, after one draw at the defaults (the static figure a
+notebook shows above its panel):
 
-- as a learner meets it (`first_use_max_s`): after one draw at the draw function's
-  defaults (the static figure a notebook shows above its panel), the panel's registered warm-up
-  (`widgets.WARM_UPS`) is started the way `widgets.live` starts it, in a background thread,
-  and has finished (its duration: `warm_up_s`);
-- cold (`cold_first_use_max_s`): in a fresh process, after the same static figure, without
-  the warm-up: a new width pays its jax compilations here.
+- `first_use_max_s`: the first use of each value as a learner who pauses meets it: the
+  panel's prefetcher (as `widgets.live` runs it after a move) has computed the neighbours
+  ahead (`prefetch_s`: how long that took);
+- `cold_first_use_max_s`: in a fresh process, after the same static figure, nothing ahead: a
+  value that needs a compilation pays it here;
+- `median_s`, `max_s`: later updates to values already used (the panel's cache).
 
     .venv/bin/python benchmarks/widget_latency.py            # all cases
     .venv/bin/python benchmarks/widget_latency.py --quick    # smoke: 2 repeats, no cold runs
@@ -19,14 +20,12 @@ after the first use of each value, and the first use of each value twice:
 from __future__ import annotations
 
 import argparse
-import inspect
 import io
 import json
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,61 +39,32 @@ jax.config.update("jax_enable_x64", True)  # as in the notebooks
 
 
 class Case(NamedTuple):
-    """One widget: `draw(**fixed, control=value)` for each value in `values`."""
+    """One slider of one panel: `panel` at its defaults with `control` set to each value."""
 
     notebook: str
     name: str
-    draw: Callable[..., Any]
-    fixed: dict[str, Any]
+    panel: Any
     control: str
     values: list[Any]
 
 
 def _cases() -> list[Case]:
-    """The widgets of the notebooks; each notebook issue registers its own here."""
-    cases: list[Case] = []
-    # notebooks 01-02: learning rate of descent in feature space; kernel ridge p, c, lambda
-    from ntklib import widgets
+    """Every slider of every panel: its default's neighbours, then its two ends."""
+    from ntklib import panels
+    from ntklib.panels import Choice
 
-    cases += [
-        Case("01_classic_kernels", "draw_learning_rate", widgets.draw_learning_rate, {"p": 5},
-             "eta_multiple", [0.5, 0.99, 1.01, 1.5]),
-        Case("02_kernel_trick", "draw_kernel_ridge", widgets.draw_kernel_ridge,
-             {"c": 1.0, "lam": 1e-4}, "p", [3, 5, 8, 15]),
-        Case("02_kernel_trick", "draw_kernel_ridge", widgets.draw_kernel_ridge,
-             {"p": 5, "c": 1.0}, "lam", [0.0, 1e-6, 1e-2, 100.0]),
-    ]
-    # notebooks 03-04: width m of the network; f against f_lin with m and eta live. A new
-    # width compiles once (first use); a visited width, or eta at a visited width, does not.
-    cases += [
-        Case("03_one_hidden_layer_network", "draw_width_network", widgets.draw_width_network,
-             {}, "m", [64, 1024, 4096]),
-        Case("04_taylor_linearization", "draw_lazy_training", widgets.draw_lazy_training,
-             {"eta_ratio": 0.5}, "m", [64, 1024, 4096]),
-        Case("04_taylor_linearization", "draw_lazy_training", widgets.draw_lazy_training,
-             {"m": 4096}, "eta_ratio", [0.3, 0.6, 0.9, 1.5]),
-    ]
-    # notebooks 05-06: width m against the infinite-width NTK; the gradient-flow panel (width,
-    # eta as a multiple of 2/lambda_max, steps shown). First use of a width compiles; the
-    # first use of an eta trains network (1000 steps, float32) + kernel models; repeats of a
-    # visited value are cached and time the drawing only.
-    cases += [
-        Case("05_neural_tangent_kernel", "draw_ntk_width", widgets.draw_ntk_width,
-             {}, "m", [64, 1024, 4096, 16384]),
-        Case("05_neural_tangent_kernel", "draw_ntk_width", widgets.draw_ntk_width,
-             {"m": 4096}, "show_Ka", [True, False]),
-        Case("06_gradient_flow", "draw_gradient_flow", widgets.draw_gradient_flow,
-             {"eta_multiple": 0.5}, "m", [256, 1024, 4096]),
-        Case("06_gradient_flow", "draw_gradient_flow", widgets.draw_gradient_flow,
-             {"m": 4096}, "eta_multiple", [0.3, 0.9, 1.5, 2.5]),
-        Case("06_gradient_flow", "draw_gradient_flow", widgets.draw_gradient_flow,
-             {"m": 4096, "eta_multiple": 1.5}, "steps", [100, 500, 1000]),
-        # notebook 07
-        Case("07_ntk_in_practice", "draw_lr_phases", widgets.draw_lr_phases,
-             {"eta_multiple": 1.5}, "m", [64, 1024, 4096]),
-        Case("07_ntk_in_practice", "draw_lr_phases", widgets.draw_lr_phases,
-             {"m": 4096}, "eta_multiple", [0.3, 0.9, 1.5, 2.5]),
-    ]
+    cases = []
+    for name, panel in sorted(panels.all_panels().items()):
+        notebook = panel.compute.__module__.rsplit(".", 1)[-1]
+        for control, spec in panel.controls.items():
+            if not isinstance(spec, Choice):
+                continue
+            i, options = spec.options.index(spec.value), list(spec.options)
+            picks = [options[j] for j in (i + 1, i - 1, len(options) - 1, 0)
+                     if 0 <= j < len(options)]
+            values = [v for v in dict.fromkeys(picks) if v != spec.value]
+            if values:
+                cases.append(Case(notebook, name, panel, control, values))
     return cases
 
 
@@ -104,39 +74,36 @@ def _render(fig) -> None:
     plt.close(fig)
 
 
-def measure(case: Case, repeats: int) -> dict[str, Any]:
-    """First-use seconds per value after the panel's warm-up, then the median/max of
-    `repeats` further rounds."""
-    first, later = [], []
-    # as `widgets.live` does when it builds the panel: the registered warm-up (if any) fills
-    # the caches in a background thread; first use is timed once it has finished
-    from ntklib import widgets
-
-    _render(case.draw(**case.fixed))  # the static figure above the panel (defaults)
+def _draw(case: Case, value: Any) -> float:
+    panel = case.panel
     t0 = time.perf_counter()
-    thread = widgets.warm_up(case.draw)
-    if thread is not None:
-        thread.join()
-    warm = time.perf_counter() - t0 if thread is not None else None
+    _render(panel.draw(panel.compute(**panel.values(**{case.control: value}))))
+    return time.perf_counter() - t0
+
+
+def measure(case: Case, repeats: int) -> dict[str, Any]:
+    """First use of each value after the prefetcher has computed it ahead, then the
+    median/max of `repeats` further rounds."""
+    from ntklib.widgets import Prefetcher
+
+    panel = case.panel
+    _render(panel.figure())  # the static figure above the panel (defaults)
+    prefetcher, ahead, first, later = Prefetcher(panel), 0.0, [], []
+    previous = panel.values()
     for value in case.values:
         t0 = time.perf_counter()
-        _render(case.draw(**case.fixed, **{case.control: value}))
-        first.append(time.perf_counter() - t0)
+        prefetcher.ahead(previous)  # what live() queues after the learner's last move
+        for future in list(prefetcher.futures.values()):
+            future.result()
+        ahead += time.perf_counter() - t0
+        first.append(_draw(case, value))
+        previous = panel.values(**{case.control: value})
+    prefetcher.stop()
     for _ in range(repeats):
-        for value in case.values:
-            t0 = time.perf_counter()
-            _render(case.draw(**case.fixed, **{case.control: value}))
-            later.append(time.perf_counter() - t0)
+        later += [_draw(case, value) for value in case.values]
     return {"notebook": case.notebook, "widget": case.name, "control": case.control,
-            "values": [str(v) for v in case.values], "fixed": {k: str(v) for k, v in
-                                                                 case.fixed.items()},
-            "first_use_max_s": max(first), "warm_up_s": warm,
-            "median_s": statistics.median(later), "max_s": max(later)}
-
-
-def _defaults(draw: Callable[..., Any]) -> dict[str, Any]:
-    return {k: p.default for k, p in inspect.signature(draw).parameters.items()
-            if p.default is not inspect.Parameter.empty}
+            "values": [str(v) for v in case.values], "first_use_max_s": max(first),
+            "prefetch_s": ahead, "median_s": statistics.median(later), "max_s": max(later)}
 
 
 def cold_child(index: int) -> dict[str, Any]:
@@ -144,16 +111,9 @@ def cold_child(index: int) -> dict[str, Any]:
     then the first use of each value of case `index`, without warm-up."""
     case = _cases()[index]
     t0 = time.perf_counter()
-    _render(case.draw(**case.fixed))
+    _render(case.panel.figure())
     static = time.perf_counter() - t0
-    default = {**_defaults(case.draw), **case.fixed}.get(case.control)
-    cold = {}
-    for value in case.values:
-        if value == default:  # drawn already: not a first use
-            continue
-        t0 = time.perf_counter()
-        _render(case.draw(**case.fixed, **{case.control: value}))
-        cold[str(value)] = time.perf_counter() - t0
+    cold = {str(value): _draw(case, value) for value in case.values}
     return {"static_s": static, "cold_first_use_s": cold,
             "cold_first_use_max_s": max(cold.values(), default=None)}
 
