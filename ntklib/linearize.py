@@ -30,6 +30,7 @@ from .train import (
     pad_neurons,
     pre_activations,
     train_network,
+    unpad_neurons,
 )
 
 
@@ -135,7 +136,7 @@ def train_linearized(params0: net.Params, X: Array, y: Array, *, eta: float, ste
         parameterization=parameterization, steps=steps, record_every=record_every)
     loss, preds, wc, params = out
     return Trajectory.from_descent(eta, steps, record_every,
-                                   (loss, preds, wc, net.Params(params.A[:m], params.b[:m])))
+                                   (loss, preds, wc, unpad_neurons(params, m)))
 
 
 # --- notebooks 03-04: lazy training, f against f_lin over widths ---

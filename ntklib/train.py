@@ -317,8 +317,20 @@ def pad_neurons(params: net.Params, width: int | None) -> net.Params:
     if width < params.m:
         raise ValueError(f"pad_to must be at least the width m = {params.m} of params0, got "
                          f"{width}")
+    # on the host, moved by device_put: jnp.pad / jnp.asarray compile a program per shape
     extra = width - params.m
-    return net.Params(jnp.pad(params.A, ((0, extra), (0, 0))), jnp.pad(params.b, (0, extra)))
+    A, b = np.asarray(params.A), np.asarray(params.b)
+    return net.Params(jax.device_put(np.pad(A, ((0, extra), (0, 0)))),
+                      jax.device_put(np.pad(b, (0, extra))))
+
+
+def unpad_neurons(params: net.Params, m: int) -> net.Params:
+    """The first m neurons of `params` (undoes `pad_neurons`), sliced on the host: no
+    compilation per width."""
+    if params.m == m:
+        return params
+    return net.Params(jax.device_put(np.asarray(params.A)[:m]),
+                      jax.device_put(np.asarray(params.b)[:m]))
 
 
 @functools.partial(jax.jit, static_argnames=("activation", "parameterization", "steps",
@@ -402,7 +414,7 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
         pad_neurons(params0, pad_to), X, y, X_eval, eta, scale, activation=activation,
         parameterization=parameterization, steps=steps, record_every=record_every,
         track_lambda_max=track_lambda_max, centred=centred)
-    params = net.Params(params.A[:m], params.b[:m])
+    params = unpad_neurons(params, m)
     if not track_lambda_max:
         return Trajectory.from_descent(eta, steps, record_every, (loss, preds, wc, params))
     trajectory = Trajectory.from_descent(eta, steps, record_every,

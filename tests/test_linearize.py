@@ -1,5 +1,6 @@
 """ntklib.linearize: the Taylor model around w0 and its training."""
 
+import logging
 import math
 
 import jax
@@ -195,13 +196,20 @@ def test_train_linearized_rejects_bad_input(change, error, match):
         lz.train_linearized(**kw)
 
 
-def test_train_linearized_does_not_recompile_for_a_new_eta(key):
+def test_train_linearized_does_not_recompile_for_a_new_eta_or_a_padded_width(caplog):
     X, y = _toy(8)
-    p0 = net.init(key, 2, 16)
-    lz.train_linearized(p0, X, y, eta=0.1, steps=10, record_every=5)
-    size = lz._descend_linearized._cache_size()
-    lz.train_linearized(p0, X, -y, eta=0.2, steps=10, record_every=5)
-    assert lz._descend_linearized._cache_size() == size
+    rng = np.random.default_rng(0)
+
+    def host(m):  # weights made on the host: only the trainer can compile anything
+        return net.Params(jnp.asarray(rng.normal(size=(m, 2))), jnp.asarray(rng.normal(size=m)))
+
+    p0, p5, minus_y = host(16), host(5), -y
+    lz.train_linearized(p0, X, y, eta=0.1, steps=10, record_every=5, pad_to=32)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), jax.log_compiles():
+        lz.train_linearized(p0, X, minus_y, eta=0.2, steps=10, record_every=5, pad_to=32)
+        lz.train_linearized(p5, X, y, eta=0.2, steps=10, record_every=5, pad_to=32)
+    assert not [r for r in caplog.records if r.getMessage().startswith("Compiling")]
 
 
 # ---- notebooks 03-04: lazy training over widths --------------------------------------------

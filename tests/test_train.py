@@ -1,5 +1,6 @@
 """ntklib.train: gradient descent on any model, on the network and on linear models."""
 
+import logging
 import math
 
 import jax
@@ -292,15 +293,47 @@ def test_new_eta_or_new_data_values_do_not_recompile():
     assert len(traces) > after_first  # a new shape does retrace: the counter can fail
 
 
-def test_train_network_does_not_recompile_for_a_new_eta(key):
+def _compilations(caplog, run):
+    """The messages of the XLA compilations that `run()` triggers (jax.log_compiles)."""
+    caplog.clear()
+    with caplog.at_level(logging.WARNING), jax.log_compiles():
+        run()
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Compiling")]
+
+
+def _host_params(seed, m, d=2):
+    """Weights made on the host (numpy), so that only the trainer can compile anything."""
+    rng = np.random.default_rng(seed)
+    return net.Params(jnp.asarray(rng.normal(size=(m, d))), jnp.asarray(rng.normal(size=m)))
+
+
+def test_train_network_does_not_recompile_for_a_new_eta(caplog):
     X, y = _toy(8)
-    p0 = net.init(key, 2, 16)
+    p0, y2 = _host_params(0, 16), y * 2
     train.train_network(p0, X, y, eta=0.1, steps=10, record_every=5)
-    size = train._descend_network._cache_size()
-    train.train_network(p0, X, y * 2, eta=0.07, steps=10, record_every=5)
-    train.train_network(net.init(jax.random.key(3), 2, 16), X, y, eta=0.3, steps=10,
-                        record_every=5)
-    assert train._descend_network._cache_size() == size
+
+    def again():
+        train.train_network(p0, X, y2, eta=0.07, steps=10, record_every=5)
+        train.train_network(_host_params(3, 16), X, y, eta=0.3, steps=10, record_every=5)
+
+    assert _compilations(caplog, again) == []
+    # the counter can fail: a new width compiles again
+    p17 = _host_params(3, 17)
+    assert _compilations(caplog, lambda: train.train_network(p17, X, y, eta=0.3, steps=10,
+                                                             record_every=5))
+
+
+def test_padded_widths_share_one_compiled_program(caplog):
+    X, y = _toy(8)
+    kw = dict(eta=0.1, steps=10, record_every=5, pad_to=32)
+    train.train_network(_host_params(0, 3), X, y, **kw)
+    others = [_host_params(m, m) for m in (5, 16, 32)]
+
+    def other_widths():
+        for p0 in others:
+            train.train_network(p0, X, y, **kw)
+
+    assert _compilations(caplog, other_widths) == []
 
 
 def test_float32_weights_train_in_float32(key):
