@@ -29,44 +29,31 @@ from . import NETWORK_KEY, Choice, Panel, PanelError
 
 WIDTHS = (64, 128, 256, 512, 1024)
 """Slider values of the width m."""
-
 ALPHAS = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-8, 9))
 """Slider values of alpha: 0.01 to 100, four per decade."""
-
 TASK_KEY = jax.random.key(8)
 """The key of the data: N_TRAIN points on the circle and the direction u."""
-
 N_TRAIN, N_GRID = 48, 121
 """Training points on the unit circle; grid points (angles) where the fit is drawn."""
-
 T_END, PIECES = 5.0, 16
-"""Gradient-flow time of every run; the run is cut into PIECES equal pieces, at whose ends
-the kernel, its distance to K_0 and lambda_max are measured."""
-
-STEP_BUDGETS = (256, 1024, 4096, 16384)
-"""Total steps tried in order (eta = T_END / steps) until the run is stable."""
-
-ETA_LAMBDA_MAX = 1.0
-"""The stability margin: eta lambda_max(K_t) must stay below this (half the bound 2)."""
-
-DEAD = 1e-3
-"""A run whose lambda_max falls below DEAD lambda_max(K_0) has killed its relu neurons by a step
-too large: it is retried with more steps."""
-
+"""Gradient-flow time of every run, cut into PIECES equal pieces at whose ends the kernel,
+its distance to K_0 and lambda_max are measured."""
+STEP_BUDGETS, ETA_LAMBDA_MAX, DEAD = (256, 1024, 4096, 16384), 1.0, 1e-3
+"""Total steps tried in order (eta = T_END / steps) until eta lambda_max(K_t) stays below
+ETA_LAMBDA_MAX (half the bound 2) at every piece's end; a run whose lambda_max falls below
+DEAD lambda_max(K_0) has killed its relu neurons by a step too large: retried too."""
 LAZY, RICH = 0.1, 0.5
 """Kernel distance at T_END below LAZY: lazy; above RICH: rich; in between: in between."""
 
 
 def describe_regime(kernel_distance: float) -> str:
     """The regime named by the kernel distance ||K_T - K_0||_F / ||K_0||_F at the end."""
+    moved = f"the kernel moved by {kernel_distance:.2g}"
     if kernel_distance < LAZY:
-        return (f"LAZY: the kernel moved by {kernel_distance:.2g} (< {LAZY}), the network "
-                "is its NTK")
+        return f"LAZY: {moved} (< {LAZY}), the network is its NTK"
     if kernel_distance > RICH:
-        return (f"RICH: the kernel moved by {kernel_distance:.2g} (O(1)), the neurons "
-                "turn towards ±u")
-    return (f"IN BETWEEN: the kernel moved by {kernel_distance:.2g}; neither the NTK nor "
-            "free features")
+        return f"RICH: {moved} (O(1)), the neurons turn towards ±u"
+    return f"IN BETWEEN: {moved}; neither the NTK nor free features"
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,7 +67,6 @@ def task() -> tuple[features.SingleIndex, np.ndarray, np.ndarray]:
 
 class ScaledRun(NamedTuple):
     """One alpha-scaled run of width m to t = T_END, measured at the ends of its pieces."""
-
     m: int
     alpha: float
     eta: float
@@ -92,7 +78,6 @@ class ScaledRun(NamedTuple):
     alignment: np.ndarray        # centred-target alignment of K_t, (PIECES + 1,)
     lambda_max: np.ndarray       # of K_t, (PIECES + 1,)
     weight_change: np.ndarray    # ||w_t - w_0|| / ||w_0||, (PIECES + 1,)
-    h_train: np.ndarray          # h at T_END on the training inputs, (N_TRAIN,)
     h_grid: np.ndarray           # h at T_END on the grid, (N_GRID,)
     kernel_grid: np.ndarray      # kernel prediction (K_0) at T_END on the grid, (N_GRID,)
     kernel_loss: np.ndarray      # kernel prediction's loss at t, (steps + 1,)
@@ -119,12 +104,10 @@ def _attempt(m: int, alpha: float, steps: int) -> dict | None:
     both = np.concatenate([X, grid]).astype(np.float32)
     w = w0 = net.init_nested(NETWORK_KEY, 3, m, dtype=jnp.float32)
     eta, per = T_END / steps, steps // PIECES
-    K0 = _kernel(w0, X)
-    yc = y - y.mean()
-    h = np.zeros(len(both))
-    norm0 = float(np.sqrt(np.sum(np.asarray(w0.A) ** 2) + np.sum(np.asarray(w0.b) ** 2)))
-    losses, dist, align, lam, wc = [], [0.0], [ntk.kernel_alignment(K0, yc)], [], [0.0]
-    lam.append(float(np.linalg.eigvalsh(K0)[-1]))
+    K0, yc, h = _kernel(w0, X), y - y.mean(), np.zeros(len(both))
+    norm0 = float(np.sqrt(sum(np.sum(np.asarray(x) ** 2) for x in w0)))
+    losses, dist, align, wc = [], [0.0], [ntk.kernel_alignment(K0, yc)], [0.0]
+    lam = [float(np.linalg.eigvalsh(K0)[-1])]
     for _ in range(PIECES):
         # one piece from w: h = h_before + alpha (f(w') - f(w)), trained on y - h_before
         r = train.train_scaled(w, both[:N_TRAIN], (y - h[:N_TRAIN]).astype(np.float32),
@@ -141,12 +124,10 @@ def _attempt(m: int, alpha: float, steps: int) -> dict | None:
         losses.append(np.asarray(r.loss, dtype=np.float64)[(1 if losses else 0):])
         dist.append(float(np.linalg.norm(K - K0) / np.linalg.norm(K0)))
         align.append(ntk.kernel_alignment(K, yc))
-        change = (np.sum((np.asarray(w.A) - np.asarray(w0.A)) ** 2)
-                  + np.sum((np.asarray(w.b) - np.asarray(w0.b)) ** 2))
-        wc.append(float(np.sqrt(change)) / norm0)
-    return {"eta": eta, "steps": steps, "w0": w0, "w": w, "K0": K0, "h": h,
-            "loss": np.concatenate(losses), "dist": dist, "align": align, "lam": lam,
-            "wc": wc}
+        wc.append(float(np.sqrt(sum(np.sum((np.asarray(x) - np.asarray(x0)) ** 2)
+                                    for x, x0 in zip(w, w0, strict=True)))) / norm0)
+    return {"eta": eta, "steps": steps, "w0": w0, "w": w, "K0": K0, "h": h, "wc": wc,
+            "loss": np.concatenate(losses), "dist": dist, "align": align, "lam": lam}
 
 
 @functools.lru_cache(maxsize=128)
@@ -154,17 +135,13 @@ def run(m: int, alpha: float) -> ScaledRun:
     """The alpha-scaled run of width m to T_END, with the fewest steps of STEP_BUDGETS that
     keep eta lambda_max(K_t) < ETA_LAMBDA_MAX at every piece's end (PanelError if none)."""
     lam0 = float(np.linalg.eigvalsh(_kernel(net.init_nested(NETWORK_KEY, 3, m), task()[0].X))[-1])
-    for steps in STEP_BUDGETS:
-        if T_END / steps * lam0 >= ETA_LAMBDA_MAX:
-            continue  # unstable from the first step
-        s = _attempt(m, alpha, steps)
-        if s is not None:
+    for steps in (b for b in STEP_BUDGETS if T_END / b * lam0 < ETA_LAMBDA_MAX):
+        if (s := _attempt(m, alpha, steps)) is not None:
             break
     else:
-        raise PanelError(
-            f"At α = {alpha:g} and m = {m} the kernel grows so much that even "
-            f"{STEP_BUDGETS[-1]} steps are too large a step for t = {T_END:g}: deep in the "
-            "rich regime the step must shrink as K grows. Take a larger α or a larger m.")
+        raise PanelError(f"At α = {alpha:g} and m = {m} the kernel grows so much that even "
+                         f"{STEP_BUDGETS[-1]} steps are too large a step for t = {T_END:g}: deep "
+                         "in the rich regime the step shrinks as K grows. Take a larger α or m.")
     data, _, grid = task()
     X, y = np.asarray(data.X), np.asarray(data.y)
     Kg = _kernel(s["w0"], np.concatenate([grid, X]))[:N_GRID, N_GRID:]
@@ -173,7 +150,7 @@ def run(m: int, alpha: float) -> ScaledRun:
     return ScaledRun(m, alpha, s["eta"], s["steps"], t, s["loss"],
                      np.linspace(0, T_END, PIECES + 1), np.array(s["dist"]),
                      np.array(s["align"]), np.array(s["lam"]), np.array(s["wc"]),
-                     s["h"][:N_TRAIN], s["h"][N_TRAIN:], np.asarray(kd.predict(T_END)),
+                     s["h"][N_TRAIN:], np.asarray(kd.predict(T_END)),
                      np.asarray(kd.loss(t), dtype=np.float64),
                      np.asarray(s["w0"].A), np.asarray(s["w0"].b), np.asarray(s["w"].A),
                      np.asarray(s["w"].b))
@@ -191,7 +168,6 @@ def direction_score(A: np.ndarray, b: np.ndarray, u: np.ndarray) -> float:
 
 class DialResult(NamedTuple):
     """What the panel draws: a `ScaledRun`, the task and the two direction scores."""
-
     run: ScaledRun
     theta_train: np.ndarray
     y_train: np.ndarray
@@ -208,8 +184,8 @@ def compute(*, m: int, alpha: float) -> DialResult:
     r = run(m, alpha)
     data, theta, grid = task()
     X, u = np.asarray(data.X), np.asarray(data.u)
-    y_grid = np.abs(np.sqrt(2) * grid[:, :2] @ u)
-    return DialResult(r, np.arctan2(X[:, 1], X[:, 0]), np.asarray(data.y), theta, y_grid, u,
+    return DialResult(r, np.arctan2(X[:, 1], X[:, 0]), np.asarray(data.y), theta,
+                      np.abs(np.sqrt(2) * grid[:, :2] @ u), u,
                       direction_score(r.A0, r.b0, u), direction_score(r.A, r.b, u))
 
 
@@ -221,14 +197,11 @@ def draw(res: DialResult) -> Figure:
     ax1, ax2, ax3 = (fig.add_subplot(1, 4, i) for i in (1, 2, 3))
     ax4 = fig.add_subplot(1, 4, 4, projection="polar")
     ax1.plot(res.theta_grid, res.y_grid, color=plots.COLORS["target"], label="target")
-    ax1.plot(res.theta_train, res.y_train, "o", ms=3, color=plots.COLORS["data"],
-             label="data")
-    ax1.plot(res.theta_grid, r.h_grid, color=plots.COLORS["network"], label="network h")
-    ax1.plot(res.theta_grid, r.kernel_grid, ":", color=plots.COLORS["kernel"],
-             label="kernel, $K_0$")
-    ax1.set(xlabel=r"angle $\theta$ of $x = (\cos\theta, \sin\theta, 1)$",
-            ylabel=f"$h(x)$ at $t = {T_END:g}$",
-            xticks=[-3, 0, 3], ylim=(-0.6, 2.4))
+    ax1.plot(res.theta_train, res.y_train, "o", ms=3, color=plots.COLORS["data"], label="data")
+    ax1.plot(res.theta_grid, r.h_grid, color=plots.COLORS["network"], label="network $h$")
+    ax1.plot(res.theta_grid, r.kernel_grid, ":", color=plots.COLORS["kernel"], label="kernel $K_0$")
+    ax1.set(xlabel=r"angle $\theta$ of $x = (\cos\theta, \sin\theta, 1)$", ylim=(-0.6, 2.4),
+            ylabel=f"$h(x)$ at $t = {T_END:g}$", xticks=[-3, 0, 3], yticks=[0, 1, 2])
     ax1.legend(loc="upper center", fontsize=7, ncol=2)
     ax1.set_title("fit at the end", y=1.01)
     ax2.semilogy(r.t[1:], r.loss[1:], color=plots.COLORS["network"], label="network $h$")
@@ -238,10 +211,9 @@ def draw(res: DialResult) -> Figure:
             ylim=(1e-5, 30))
     ax2.legend(loc="upper right", fontsize=8)
     ax2.set_title("loss", y=1.01)
-    dist = np.maximum(r.kernel_distance[1:], 1e-5)
-    ax3.semilogy(r.t_pieces[1:], dist, "o-", ms=3, color=plots.COLORS["network"])
-    for level in (LAZY, RICH):
-        ax3.axhline(level, color=plots.COLORS["target"], lw=1, ls="--")
+    ax3.semilogy(r.t_pieces[1:], np.maximum(r.kernel_distance[1:], 1e-5), "o-", ms=3,
+                 color=plots.COLORS["network"])
+    ax3.hlines((LAZY, RICH), 0, T_END, color=plots.COLORS["target"], lw=1, ls="--")
     ax3.set(xlabel=r"gradient-flow time $t = \eta k$", ylabel=r"$\|K_t - K_0\|_F / \|K_0\|_F$",
             ylim=(1e-5, 100), xlim=(0, T_END))
     ax3.set_title("kernel distance", y=1.01)
@@ -254,13 +226,10 @@ def draw(res: DialResult) -> Figure:
     for A, b, color, label in ((r.A0, r.b0, plots.COLORS["target"], "start"),
                                (r.A, r.b, plots.COLORS["network"], "end")):
         size = np.abs(b) * np.linalg.norm(A, axis=1)
-        ax4.scatter(np.arctan2(A[:, 1], A[:, 0]), size / size.max(), s=6, color=color,
-                    label=label)
+        ax4.scatter(np.arctan2(A[:, 1], A[:, 0]), size / size.max(), s=6, color=color, label=label)
     angle = float(np.arctan2(res.u[1], res.u[0]))
-    for a in (angle, angle + np.pi):
-        ax4.plot([a, a], [0, 1.05], color=plots.COLORS["bound"], lw=1)
-    ax4.set(yticks=[], xticks=np.arange(0, 2 * np.pi, np.pi / 2), ylim=(0, 1.05))
-    ax4.set_xticklabels([])
+    ax4.plot([angle, angle, angle + np.pi], [1.05, 0, 1.05], color=plots.COLORS["bound"], lw=1)
+    ax4.set(yticks=[], xticks=np.arange(0, 2 * np.pi, np.pi / 2), xticklabels=[], ylim=(0, 1.05))
     ax4.set_xlabel(f"direction of a_i; red: ±u; |cos| {res.score0:.2f} → {res.score:.2f}",
                    fontsize=9)
     ax4.set_title("neurons: start, end", y=1.06)
