@@ -85,6 +85,20 @@ class FlowResult(NamedTuple):
     y_train: np.ndarray
 
 
+def padded_kernel_and_output(params: net.Params, X1: jnp.ndarray,
+                             X2: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """K(X1, X2) and f(X1) of the network, computed on its weights padded with zero neurons
+    to WIDTHS[-1] (`train.pad_neurons`), so that every width reuses one compiled program.
+
+    A zero neuron adds nothing to f nor to the NTK (b_i = 0 and sigma(0) = 0), so only the
+    output scale 1/sqrt(m) differs: f is rescaled by sqrt(M/m) and K by M/m, M = WIDTHS[-1].
+    """
+    ratio = net.output_scale(params.m, "ntk") / net.output_scale(WIDTHS[-1], "ntk")
+    padded = train.pad_neurons(params, WIDTHS[-1])
+    return (ntk.empirical_ntk(padded, X1, X2, activation=ACTIVATION) * ratio**2,
+            net.apply(padded, X1, activation=ACTIVATION) * ratio)
+
+
 @functools.lru_cache(maxsize=16)
 def _setup(m: int) -> dict:
     """What does not depend on eta: data, w0, and one decomposition of K0 on train and test."""
@@ -96,8 +110,7 @@ def _setup(m: int) -> dict:
     # float32: the same numbers in both dtypes, and no per-width cast to compile)
     p64 = net.init_nested(NETWORK_KEY, 2, m, dtype=jnp.float64)
     n, both = X.shape[0], jnp.concatenate([X, Xt])  # one kernel and one pass on both sets
-    K_all = ntk.empirical_ntk(p64, both, X, activation=ACTIVATION)
-    f_all = net.apply(p64, both, activation=ACTIVATION)
+    K_all, f_all = padded_kernel_and_output(p64, both, X)
     kd = dynamics.kernel_dynamics(K_all[:n], f_all[:n] - y, K_test_train=K_all[n:],
                                   f0_test=f_all[n:])
     return {"X": X, "Xt": Xt, "y": y, "params": p32, "dynamics": kd,
@@ -111,8 +124,10 @@ def _run(m: int, eta_multiple: float) -> dict:
     s = _setup(m)
     kd = s["dynamics"]
     eta = eta_multiple * kd.max_stable_learning_rate
+    # padded to the widest width: one compiled trainer for every width of the slider
     traj = train.train_network(s["params"], s["X"], s["y"], eta=eta, steps=FLOW_STEPS,
-                               activation=ACTIVATION, record_every=FLOW_RECORD, X_eval=s["Xt"])
+                               activation=ACTIVATION, record_every=FLOW_RECORD, X_eval=s["Xt"],
+                               pad_to=WIDTHS[-1])
     record = np.asarray(traj.record_steps)
     t = eta * np.arange(FLOW_STEPS + 1)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import data, dynamics, net, ntk, plots, train
+from .. import data, dynamics, net, plots, train
 from . import NETWORK_KEY, Choice, Panel
-from .nb06_gradient_flow import ETA_GRID, WIDTHS, describe_regime
+from .nb06_gradient_flow import ETA_GRID, WIDTHS, describe_regime, padded_kernel_and_output
 
 PHASE_STEPS, PHASE_RECORD = 500, 2
 """Gradient-descent steps of a run, and how often lambda_max(K(w_k)) is computed."""
@@ -53,8 +53,8 @@ def _setup(m: int) -> dict:
     X = net.embed(jnp.asarray(toy.X))
     y = jnp.asarray(toy.y)
     p64 = net.init_nested(NETWORK_KEY, 2, m, dtype=jnp.float64)  # the float32 numbers
-    K0 = ntk.empirical_ntk(p64, X, activation="erf")
-    kd = dynamics.kernel_dynamics(K0, net.apply(p64, X, activation="erf") - y)
+    K0, f0 = padded_kernel_and_output(p64, X, X)  # one compiled program for every width
+    kd = dynamics.kernel_dynamics(K0, f0 - y)
     return {"params": net.init_nested(NETWORK_KEY, 2, m, dtype=jnp.float32),
             "X": X.astype(jnp.float32), "y": y.astype(jnp.float32), "dynamics": kd}
 
@@ -67,7 +67,7 @@ def compute(*, m: int, eta_multiple: float) -> PhaseResult:
     eta = eta_multiple * kd.max_stable_learning_rate
     traj = train.train_network(s["params"], s["X"], s["y"], eta=eta, steps=PHASE_STEPS,
                                activation="erf", record_every=PHASE_RECORD,
-                               track_lambda_max=True)
+                               track_lambda_max=True, pad_to=WIDTHS[-1])
     with np.errstate(over="ignore", invalid="ignore"):
         lin = np.asarray(kd.gd_loss(eta, PHASE_STEPS), dtype=np.float64)
     regime = dynamics.classify_regime(traj.loss, eta=eta, lambda_max=kd.lambda_max)
