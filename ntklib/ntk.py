@@ -552,3 +552,29 @@ def kernel_drift(params0: net.Params, params: net.Params, X: Array, *,
     K0 = empirical_ntk(params0, X, activation=activation, parameterization=parameterization)
     K = empirical_ntk(params, X, activation=activation, parameterization=parameterization)
     return relative_error(K, K0)
+
+
+# ---------------------------------------------------------------- kernel-target alignment (nb 08)
+
+def kernel_alignment(K: Array, y: Array) -> float:
+    """Kernel-target alignment y^T K y / (||K||_F ||y||^2), a number in [0, 1] for a PSD K.
+
+    1 when K is proportional to y y^T (the kernel "sees" only the target); for a kernel that
+    ignores the target it is small. A network that learns features raises it during training
+    (notebooks/08: the rich regime), a lazy one keeps the alignment of its initial kernel.
+
+    Args:
+      K: kernel matrix on the training inputs, shape (n, n), e.g. `empirical_ntk(params, X)`
+        at any weights, not all zero.
+      y: targets, shape (n,), not all zero.
+    Returns:
+      the alignment, a float.
+    Introduced in notebooks/08_beyond_the_kernel.ipynb.
+    """
+    K = v.square(K, "K")
+    y = v.vector(y, "y", size=K.shape[0])
+    norm_K, norm_y = float(jnp.linalg.norm(K)), float(y @ y)
+    if norm_K == 0 or norm_y == 0:
+        raise ValueError(f"K and y must not be zero (the alignment is undefined), got "
+                         f"||K||_F = {norm_K!r}, ||y||^2 = {norm_y!r}")
+    return float(y @ K @ y) / (norm_K * norm_y)

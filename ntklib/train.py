@@ -509,9 +509,11 @@ def train_scaled(params0: net.Params, X: Array, y: Array, *, alpha: float, eta: 
         track_lambda_max, the kernel grows in the rich regime).  steps: updates >= 1.
       activation, record_every, X_eval, track_lambda_max, pad_to: as in `train_network`.
     Returns:
-      a `Trajectory` whose `loss` is L_alpha(w_k), whose `predictions` are h_alpha(w_k, X_eval)
-      and whose `weight_change` is ||w_k - w0|| / ||w0||; `lambda_max` is that of K(w_k),
-      the NTK of f (and of the dynamics of h).
+      a `Trajectory` whose `loss` is the loss of h in function space,
+      1/2 sum_j (h_alpha(w_k, x_j) - y_j)^2 = alpha^2 L_alpha(w_k) (the same start y^T y / 2
+      for every alpha), whose `predictions` are h_alpha(w_k, X_eval) and whose
+      `weight_change` is ||w_k - w0|| / ||w0||; `lambda_max` is that of K(w_k), the NTK of f
+      (and of the dynamics of h).
     Introduced in notebooks/08_beyond_the_kernel.ipynb.
     """
     alpha = v.positive_float(alpha, "alpha")
@@ -520,4 +522,5 @@ def train_scaled(params0: net.Params, X: Array, y: Array, *, alpha: float, eta: 
                                activation=activation, record_every=record_every,
                                X_eval=X_eval, track_lambda_max=track_lambda_max,
                                centred=True, pad_to=pad_to)
-    return trajectory._replace(predictions=alpha * trajectory.predictions)
+    return trajectory._replace(loss=alpha**2 * trajectory.loss,
+                               predictions=alpha * trajectory.predictions)

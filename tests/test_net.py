@@ -226,3 +226,44 @@ def test_jacobian_matches_autodiff_in_ravel_pytree_order(key, activation, parame
 def test_jacobian_rejects_a_wrong_input_width(key):
     with pytest.raises(ValueError, match="X must have 3 columns"):
         net.jacobian(net.init(key, 3, 4), jnp.ones((2, 2)))
+
+
+def test_init_nested_widths_are_the_first_neurons_of_one_draw(key):
+    wide = net.init_nested(key, 3, 64)
+    narrow = net.init_nested(key, 3, 8)
+    assert narrow.A.shape == (8, 3) and narrow.b.shape == (8,)
+    np.testing.assert_array_equal(narrow.A, wide.A[:8])
+    np.testing.assert_array_equal(narrow.b, wide.b[:8])
+    # the same numbers in every dtype (drawn once, in float32), and from raw keys too
+    f32 = net.init_nested(key, 3, 8, dtype=jnp.float32)
+    assert f32.A.dtype == jnp.float32 and narrow.A.dtype == jnp.float64
+    np.testing.assert_array_equal(np.asarray(f32.A, np.float64), narrow.A)
+    raw = net.init_nested(jax.random.PRNGKey(0), 3, 8)
+    np.testing.assert_array_equal(raw.A, narrow.A)
+    # another key, another network; standard parameterization rescales b by 1/sqrt(m)
+    other = net.init_nested(jax.random.key(1), 3, 8)
+    assert not np.allclose(other.A, narrow.A)
+    std = net.init_nested(key, 3, 8, parameterization="standard")
+    np.testing.assert_allclose(std.b, narrow.b / np.sqrt(8), rtol=1e-15)
+
+
+def test_init_nested_draws_are_standard_normal(key):
+    p = net.init_nested(key, 2, net.MAX_NESTED_WIDTH)
+    sample = np.concatenate([np.ravel(p.A), np.ravel(p.b)])
+    se = 1 / np.sqrt(sample.size)  # standard error of the mean of N(0, 1)
+    assert abs(sample.mean()) < 5 * se, "mean of N(0, 1) draws"
+    assert abs(sample.var() - 1) < 5 * np.sqrt(2) * se, "variance of N(0, 1) draws"
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"m": 0}, "m must be"), ({"m": net.MAX_NESTED_WIDTH + 1}, "MAX_NESTED_WIDTH"),
+    ({"parameterization": "mean-field"}, "parameterization"), ({"d": 0}, "d must be")])
+def test_init_nested_refuses_bad_arguments(key, kwargs, match):
+    args = {"d": 2, "m": 4} | kwargs
+    with pytest.raises(ValueError, match=match):
+        net.init_nested(key, args.pop("d"), args.pop("m"), **args)
+
+
+def test_init_nested_needs_a_key():
+    with pytest.raises(TypeError, match=r"key must be a jax\.random key"):
+        net.init_nested(0, 2, 4)
