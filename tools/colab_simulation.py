@@ -89,6 +89,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--venv", type=Path, default=ROOT / "build" / "colab-sim")
     args = parser.parse_args(argv)
     python = make_venv(args.venv, args.ipywidgets)
+    # a fresh runtime: no ntklib from an earlier simulation
+    subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "ntklib"],
+                   check=False, capture_output=True)
     with tempfile.TemporaryDirectory(prefix="colab-sim-") as tmp:
         tmp = Path(tmp)
         repo = snapshot_repository(tmp / "repo")
