@@ -1,38 +1,49 @@
 """Panels made live: controls -> `compute` -> `draw`, and computing ahead what a slider needs.
 
 `live(panel)` turns a `ntklib.panels.Panel` into a row of controls above an `Output` of fixed
-height that shows `panel.figure(**values)`; controls redraw on release
-(`continuous_update=False`). A `PanelError` (a state the learner reached on purpose) shows
-as a message; any other exception shows as a traceback, because it is a bug.
+height that shows the panel's figure; controls redraw on release (`continuous_update=False`).
+The figure is put into the `Output` directly (`figure_output`), never captured from a cell.
+A `PanelError` (a state the learner reached on purpose) shows as a message; any other
+exception shows as a traceback in the panel, because it is a bug.
 
 Prefetching: after a learner moves a control, one worker thread per panel computes the
 neighbouring options of the panel's `prefetch` controls (the next and previous width), so
 the next step of a slider finds its result ready. Each value has at most one computation
 (a future); a computation that has not started is cancelled when the learner moves on;
 building the panel again shuts the previous worker down. Nothing is computed ahead until a
-control moves, so batch runs (nbval, nbconvert, papermill) start no thread at all. No
-notebook-specific code lives here: panels are in `ntklib.panels`.
+control moves: batch runs (nbval, nbconvert, papermill) start no thread at all.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import traceback
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
-from IPython.display import display
 
 from .panels import Choice, Panel, PanelError, message_figure
 
-#: The live prefetcher of each panel name: building a panel again replaces (and stops) it.
-_RUNNING: dict[str, Prefetcher] = {}
+_RUNNING: dict[str, Prefetcher] = {}  # per panel name; a rebuilt panel stops the old one
+
+
+def figure_output(fig: Any) -> dict[str, Any]:
+    """`fig` as a display_data output (the PNG the inline backend makes) for an `Output`
+    widget. Set directly, never captured: a batch runner (nbclient) then has nothing to send
+    back to the kernel, which is what made it wait out its timeout after a widget cell."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": png, "text/plain": repr(fig)}}
 
 
 def control_widget(spec: Choice | Any) -> w.ValueWidget:
-    """The ipywidget of a control spec (`panels.Choice` -> SelectionSlider, `Toggle` ->
-    Checkbox), at its default value."""
+    """`Choice` -> SelectionSlider, `Toggle` -> Checkbox, at the default value."""
     if isinstance(spec, Choice):
         options = [(spec.fmt.format(o), o) for o in spec.options]
         return w.SelectionSlider(options=options, value=spec.value, description=spec.label,
@@ -83,7 +94,7 @@ class Prefetcher:
                 self.futures[key] = self.pool.submit(self.panel.compute, **v)
 
     def stop(self) -> None:
-        """Cancel every queued computation and let the worker end."""
+        """Cancel every queued computation; the worker ends."""
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -91,9 +102,8 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
     """The panel with its controls: a VBox to display as the last expression of a cell.
 
     Args:
-      panel: a `ntklib.panels.Panel`.
+      panel: a `ntklib.panels.Panel`.  columns: controls per row.
       height: fixed height of the figure area (no page jumps while it redraws).
-      columns: controls per row.
     Returns:
       the VBox; its `prefetcher` attribute is the panel's `Prefetcher`.
     """
@@ -103,20 +113,34 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
         _RUNNING.pop(panel.name).stop()
     prefetcher = _RUNNING[panel.name] = Prefetcher(panel)
     controls = {name: control_widget(spec) for name, spec in panel.controls.items()}
-    moved = []  # nothing is computed ahead before a learner moves a control
+    out = w.Output()
 
-    def show(**values: Any) -> None:
+    def show(values: dict[str, Any]) -> None:
         try:
             fig = panel.draw(prefetcher.result(values))
         except PanelError as exc:
             fig = message_figure(str(exc))
-        display(fig)
-        plt.close(fig)
-        if moved:
-            prefetcher.ahead(values)
-        moved.append(True)
+        try:
+            out.outputs = (figure_output(fig),)
+        finally:
+            plt.close(fig)
 
-    out = w.interactive_output(show, controls)
+    def current() -> dict[str, Any]:
+        return {name: c.value for name, c in controls.items()}
+
+    def changed(_: Any) -> None:
+        values = current()
+        try:
+            show(values)
+        except Exception:  # a bug: its traceback in the panel, seen by the learner (and tests)
+            text = traceback.format_exc()
+            out.outputs = ({"output_type": "stream", "name": "stderr", "text": text},)
+            return
+        prefetcher.ahead(values)  # nothing is computed ahead before a learner moves a control
+
+    show(current())  # a bug here fails the cell
+    for c in controls.values():
+        c.observe(changed, names="value")
     out.layout = w.Layout(height=height, overflow="hidden")
     items = list(controls.values())
     rows = [w.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]

@@ -1,6 +1,7 @@
 """Test configuration: float64 everywhere exactness is claimed, reproducible hypothesis."""
 
 import os
+import time
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # no display in tests; set before matplotlib loads
 
@@ -24,12 +25,17 @@ def key():
     return jax.random.key(0)
 
 
-def pytest_terminal_summary(terminalreporter):
-    """The browser test's slider-to-figure latencies, at the end of the report."""
-    import sys
+STARTED = time.time()  # this test session's start: older browser reports are not reported
 
-    browser = sys.modules.get("test_browser")
-    lines = browser.latency_report_lines() if browser else []
+
+def pytest_terminal_summary(terminalreporter):
+    """The browser test's slider-to-figure latencies, at the end of the report (read from the
+    JSON it writes, so that it works when the test ran in an xdist worker)."""
+    from test_browser import REPORT, latency_report_lines
+
+    if not REPORT.exists() or REPORT.stat().st_mtime < STARTED:
+        return
+    lines = latency_report_lines()
     if lines:
         terminalreporter.section("browser latency (slider change -> new figure in the DOM)")
         for line in lines:

@@ -94,15 +94,33 @@ def test_pending_work_is_cancelled_and_a_rebuilt_panel_stops_the_old_worker():
 def test_a_panel_error_is_a_message_and_a_bug_is_a_traceback():
     box = widgets.live(_panel([], fail_at=2, bug_at=3))
     out = box.children[-1]
+    (shown,) = out.outputs
+    assert shown["output_type"] == "display_data" and "image/png" in shown["data"]
     _slider(box).value = 2
+    (message,) = out.outputs
+    assert message["data"]["image/png"] != shown["data"]["image/png"]
     assert plt.get_fignums() == []  # the message figure was shown and closed
-    with pytest.raises(RuntimeError, match="a bug"):
-        box.prefetcher.result({"a": 3, "flag": False})
+    _slider(box).value = 3
+    (error,) = out.outputs
+    assert error["name"] == "stderr" and "RuntimeError: a bug" in error["text"]
     panel = _panel([], fail_at=2)
     fig = panel.figure(a=2)
     assert "diverged at a = 2" in fig.axes[0].texts[0].get_text()
     plt.close(fig)
     assert out.layout.height == "460px"
+    box.prefetcher.stop()
+
+
+def test_a_bug_at_the_defaults_fails_the_cell():
+    with pytest.raises(RuntimeError, match="a bug"):
+        widgets.live(_panel([], bug_at=1))
+
+
+def test_the_figure_is_set_not_captured():
+    """No output is captured while the cell runs: nbclient has nothing to send back."""
+    box = widgets.live(_panel([]))
+    out = box.children[-1]
+    assert out.msg_id == "" and len(out.outputs) == 1
     box.prefetcher.stop()
 
 
