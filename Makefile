@@ -45,8 +45,12 @@ lab: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Two workers, one file each at a time (a notebook's cells stay in order on one worker; the
+# browser test is one file): unit tests, nbval and the browser share the 2 cores.
+PYTEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Re-run every notebook top to bottom in a fresh kernel and store its outputs
 # (then strip volatile metadata, keeping outputs and execution counts). Not through
