@@ -41,17 +41,18 @@ def widget_records(repeats: int) -> list[dict[str, Any]]:
 
 
 def execute_one(path: Path, timeout: int) -> dict[str, Any]:
-    """Execute one notebook top to bottom in a fresh kernel (nbclient); seconds and error."""
+    """Execute one notebook top to bottom in a fresh kernel (nbclient, through
+    tools/run_notebooks.py: never a stall on a lost reply); seconds and error."""
     import nbformat
-    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import run_notebooks
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     t0 = time.perf_counter()
     error = None
     try:
-        client.execute()
+        run_notebooks.client(nb, path.parent, timeout=timeout).execute()
     except Exception as exc:
         error = f"{type(exc).__name__}: {str(exc)[-300:]}"
     return {"part": "notebook", "name": path.name, "seconds": time.perf_counter() - t0,

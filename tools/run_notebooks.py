@@ -11,7 +11,9 @@ final non-blocking poll then finds the reply and the run goes on without an erro
 stalls for the whole per-cell timeout (600 s in the old `make notebooks`). Known upstream as
 jupyter/nbclient#312 (fix proposed in #311, not merged).
 
-`BatchClient` changes two things, each enough on its own:
+Our own panels no longer trigger it (`ntklib.widgets.live` sets its figure into the Output
+directly, nothing is captured while a cell runs), but any notebook that captures output into
+an Output widget still would. `BatchClient` changes two things, each enough on its own:
   1. its Output-widget mimic keeps the outputs (they are stored in the notebook's widget state
      as before) but does not send them back to the kernel: nothing is sent on the shell
      channel while a cell runs;
