@@ -373,8 +373,8 @@ def notes(records: list[dict], cells: dict) -> list[str]:
         rate = mb / 1e3 / ours
         verdict = "meets" if v >= 8 else "misses"
         text = (f"- **Flow predictions, a new `t` at n={n}: {v:.1f}x, {verdict} the 8x "
-                f"target.** ntklib's `KernelDynamics.predict(t)` is one compiled product of the cached "
-                f"`K(X*, X) V` ({mb:.1f} MB in float32) with a vector: {_ms(ours)}, "
+                f"target.** ntklib's `KernelDynamics.predict(t)` is one compiled product "
+                f"of the cached `K(X*, X) V` ({mb:.1f} MB in float32) with a vector: {_ms(ours)}, "
                 f"{rate:.1f} GB/s; neural-tangents' `predict_fn(t)` reads `V` twice and "
                 f"`k_test_train` once (about 5 n^2 numbers) in about ten eager operations: "
                 f"{_ms(ref)}.")
