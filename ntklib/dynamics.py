@@ -393,7 +393,28 @@ def gd_predictions(K_train: Array, K_test_train: Array, f0_train: Array, f0_test
     return _named_problem(K_train, K_test_train, f0_train, f0_test, y).gd_predict(eta, steps)
 
 
-REGIMES = ("converging", "catapult", "diverging", "stalled")
+REGIMES = ("converging", "catapult", "diverging", "stalled", "dead")
+
+DEAD_FRACTION = 0.01
+"""A relu run is 'dead' when fewer than this fraction of its neurons is still active."""
+
+
+def active_fraction(params: net.Params, X: Array) -> float:
+    """Fraction of the hidden neurons that are active (`a_i . x > 0`) on at least one input.
+
+    For relu a neuron with `a_i . x_j <= 0` on every training input is dead for good: its
+    gradients `(1/sqrt(m)) sum_j U_j b_i relu'(a_i . x_j) x_j` and
+    `(1/sqrt(m)) sum_j U_j relu(a_i . x_j)` are both 0, so gradient descent never moves it
+    again, and it adds nothing to f on the training set.
+
+    Args:
+      params: `Params(A=(m, d), b=(m,))`.  X: inputs, shape (n, d).
+    Returns:
+      a number in [0, 1].
+    Introduced in notebooks/06 (relu neurons dying at a large learning rate).
+    """
+    X = v.matrix(X, "X")
+    return float(jnp.mean(jnp.any(X @ params.A.T > 0, axis=0)))
 
 
 class Regime(NamedTuple):
@@ -413,11 +434,16 @@ class Regime(NamedTuple):
     """The last finite loss."""
 
 
-def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
+def classify_regime(loss: Any, *, eta: float, lambda_max: float,
+                    active: float | None = None) -> Regime:
     """Name the regime of a training run from its loss curve and the NTK's largest eigenvalue.
 
     - 'diverging': the loss became non-finite (NaN/inf, e.g. a `Trajectory` past its
       divergence threshold);
+    - 'dead': finite, but fewer than `DEAD_FRACTION` (1%) of the neurons are still active
+      at the end (`active`, from `active_fraction` of the final relu weights): the big steps
+      switched the rest off for good (a dead neuron has zero gradient), so the network has
+      lost its width; its loss stalls, at `1/2 |y|^2` when every neuron is dead (f = 0);
     - 'converging': the loss ended below its start and never rose above it by more than 1%
       (below `2 / lambda_max` this is what the kernel picture predicts);
     - 'catapult': the loss spiked above its start and then still ended below it (only possible
@@ -427,6 +453,8 @@ def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
     Args:
       loss: losses L_0..L_steps, shape (steps + 1,), NaN after a divergence.
       eta: the learning rate (> 0).  lambda_max: largest NTK eigenvalue at init (> 0).
+      active: the fraction of neurons still active at the end, in [0, 1] (relu runs);
+        None (smooth activations) never gives 'dead'.
     Returns:
       a `Regime` (name and numbers).
     Introduced in notebooks/06.
@@ -436,6 +464,8 @@ def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
         raise ValueError(f"loss must hold at least 2 values, got shape {loss.shape}")
     eta = v.positive_float(eta, "eta")
     lambda_max = v.positive_float(lambda_max, "lambda_max")
+    if active is not None and not 0 <= float(active) <= 1:
+        raise ValueError(f"active must be a fraction in [0, 1] or None, got {active!r}")
     eta_multiple = eta * lambda_max / 2
     if not np.isfinite(loss[0]):
         raise ValueError("loss[0] must be finite (the loss at initialisation)")
@@ -443,6 +473,8 @@ def classify_regime(loss: Any, *, eta: float, lambda_max: float) -> Regime:
     peak, final, L0 = float(finite.max()), float(finite[-1]), float(loss[0])
     if finite.size < loss.size:
         name = "diverging"
+    elif active is not None and float(active) < DEAD_FRACTION:
+        name = "dead"
     elif final < L0 and peak <= 1.01 * L0:
         name = "converging"
     elif final < L0:
@@ -564,9 +596,10 @@ def learning_rate_phases(key: Array, X: Array, y: Array, *, widths: Any, eta_mul
     For each width m: `net.init_nested(key, d, m)` (nested widths: the same network grows),
     `lambda0` the largest eigenvalue of its empirical NTK on X, then `steps` of gradient
     descent (`train.train_network`) at each `eta = eta_multiple * 2 / lambda0`, classified
-    by `classify_regime`. The kernel picture predicts 'converging' below eta_multiple 1 and
-    divergence above; a wide network instead catapults up to about 2 (eta ~ 4 / lambda0),
-    then diverges.
+    by `classify_regime` (for relu with the fraction of neurons still active, so that a run
+    that killed its neurons is 'dead', not a catapult). The kernel picture predicts
+    'converging' below eta_multiple 1 and divergence above; a wide erf network instead
+    catapults up to about 2 (eta ~ 4 / lambda0), then diverges.
 
     Args:
       key: a `jax.random` key.  X: inputs, shape (n, d).  y: targets, shape (n,).
@@ -593,8 +626,12 @@ def learning_rate_phases(key: Array, X: Array, y: Array, *, widths: Any, eta_mul
         params0 = net.init_nested(key, X.shape[1], int(m), dtype=X.dtype)
         lam = float(spectrum(ntk.empirical_ntk(params0, X, activation=activation))[0])
         lambda0.append(lam)
-        regimes.append([classify_regime(train.train_network(
-            params0, X, y, eta=c * 2 / lam, steps=steps, record_every=steps,
-            activation=activation).loss, eta=c * 2 / lam, lambda_max=lam).name
-            for c in eta_multiples])
+        row = []
+        for c in eta_multiples:
+            traj = train.train_network(params0, X, y, eta=c * 2 / lam, steps=steps,
+                                       record_every=steps, activation=activation)
+            active = active_fraction(traj.params, X) if activation == "relu" else None
+            row.append(classify_regime(traj.loss, eta=c * 2 / lam, lambda_max=lam,
+                                       active=active).name)
+        regimes.append(row)
     return PhaseDiagram(widths, eta_multiples, np.array(lambda0), np.array(regimes))

@@ -59,3 +59,55 @@ def _verdict(answer: Any, expected: Any, name: str, rtol: float, close: float) -
     verdict = "close" if diff <= close else "wrong"
     hint = "almost: look for a rounding or a small slip" if verdict == "close" else "try again"
     return f"{verdict}: {name} is off by a relative {diff:.2e}; {hint}"
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks 05 (neural tangent kernel) and 06 (gradient flow): expected values of the exercises
+
+
+def nb05_relu_Kb(x: Any, x2: Any) -> float:
+    """Exercise 1 of notebook 05: the infinite-width relu K^b(x, x') = E[relu(a.x) relu(a.x')]
+    = |x||x'| (sin theta + (pi - theta) cos theta) / (2 pi), theta the angle between x and x'.
+
+    Args:
+      x, x2: two nonzero vectors of the same length d.
+    """
+    x, x2 = np.asarray(x, dtype=float).ravel(), np.asarray(x2, dtype=float).ravel()
+    nx, nx2 = float(np.linalg.norm(x)), float(np.linalg.norm(x2))
+    theta = float(np.arccos(np.clip(x @ x2 / (nx * nx2), -1.0, 1.0)))
+    return nx * nx2 * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
+
+
+def nb05_tanh_ntk(A: Any, b: Any, x: Any) -> float:
+    """Exercise 2 of notebook 05: K_m(x, x) of the tanh network f = (1/sqrt(m)) sum b_i tanh(a_i.x),
+    the sum of squared gradients: (x.x) (1/m) sum b_i^2 tanh'(a_i.x)^2 + (1/m) sum tanh(a_i.x)^2.
+
+    Args:
+      A: first-layer weights, shape (m, d).  b: shape (m,).  x: one input, shape (d,).
+    """
+    A, b, x = (np.asarray(a, dtype=float) for a in (A, b, x))
+    z = np.tanh(A @ x)
+    m = b.size
+    return float(np.sum(b**2 * (1 - z**2) ** 2) * (x @ x) / m + np.sum(z**2) / m)
+
+
+def nb06_time_for_factor_e(eigvals: Any) -> float:
+    """Exercise 1 of notebook 06: the flow time after which the residual along the top
+    eigenvector has shrunk by a factor e: 1 / lambda_max."""
+    return 1.0 / float(np.max(np.asarray(eigvals, dtype=float)))
+
+
+def nb06_steps_to_shrink(eigvals: Any, eta: float, *, index: int = 4,
+                         factor: float = 100.0) -> int:
+    """Exercise 2 of notebook 06: the number of gradient-descent steps k after which the residual
+    along eigenvector `index` (0-based, eigenvalues largest first) has shrunk by `factor`:
+    the smallest k with |1 - eta lambda|^k <= 1 / factor.
+
+    Args:
+      eigvals: eigenvalues of K, shape (n,).  eta: learning rate with 0 < eta lambda < 2.
+    """
+    lam = np.sort(np.asarray(eigvals, dtype=float))[::-1][index]
+    q = abs(1 - v.positive_float(eta, "eta") * lam)
+    if not 0 < q < 1:
+        raise ValueError(f"eta * lambda must lie in (0, 2) (a shrinking mode), got {eta * lam!r}")
+    return int(np.ceil(np.log(factor) / -np.log(q)))

@@ -64,7 +64,8 @@ def message(ax: Axes, text: str, *, kind: str = "warning") -> None:
 # --- notebooks 05-06: kernel heatmaps, loss curves against t = eta k, log-log fits ---
 
 def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
-                   vmax: float | None = None, label: str = "") -> None:
+                   vmax: float | None = None, vmin: float | None = None,
+                   label: str = "") -> None:
     """Draw a kernel matrix on a 1-D grid as a heatmap, K(x_i, x_j) at (x_j, x_i), with a
     colour bar.
 
@@ -72,6 +73,8 @@ def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
       ax: the axes.  K: kernel matrix, shape (n, n).  x: the grid, shape (n,), increasing.
       title: what to see.  diverging: a zero-centred red-blue map (for differences such as
         K_m - K); vmax: colour limit (symmetric when diverging); None: from the data.
+      vmin: lower colour limit when not diverging (pass it with vmax to put several panels
+        on one colour scale); None: the smallest entry of K.
       label: the colour bar's label (what a colour means).
     Introduced in notebooks/05.
     """
@@ -83,7 +86,7 @@ def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
                          f"({x.size},), got {K.shape}")
     limit = float(np.max(np.abs(K))) if vmax is None else float(vmax)
     kwargs = ({"cmap": "RdBu_r", "vmin": -limit, "vmax": limit} if diverging else
-              {"vmin": None if vmax is None else float(np.min(K)), "vmax": vmax})
+              {"vmin": float(np.min(K)) if vmin is None else float(vmin), "vmax": vmax})
     im = ax.imshow(K, origin="lower", extent=(x[0], x[-1], x[0], x[-1]), aspect="equal",
                    interpolation="nearest", **kwargs)
     ax.figure.colorbar(im, ax=ax, shrink=0.85, label=label)
@@ -618,7 +621,7 @@ def mode_decay(ax: Axes, t, amplitudes, rates, labels, colors) -> None:
 
 #: Regime -> colour role of the phase figures (as in notebook 06's panel).
 REGIME_ROLES = {"converging": "kernel", "catapult": "linearized", "diverging": "bound",
-                "stalled": "init"}
+                "stalled": "init", "dead": "data"}
 
 
 def phase_diagram(ax: Axes, diagram) -> None:

@@ -421,6 +421,59 @@ def test_classify_regime_refuses_bad_input():
         dyn.classify_regime(np.array([np.nan, 0.5]), eta=0.1, lambda_max=1.0)
 
 
+def test_active_fraction_counts_neurons_live_on_some_input():
+    X = jnp.array([[1.0, 1.0], [-1.0, 1.0]])
+    A = jnp.array([[1.0, 0.0], [-1.0, 0.0], [0.0, -1.0], [0.0, -2.0]])  # 2 live, 2 dead
+    p = net.Params(A=A, b=jnp.ones(4))
+    assert dyn.active_fraction(p, X) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="X"):
+        dyn.active_fraction(p, jnp.ones(3))
+
+
+def test_a_dead_neuron_never_moves_and_a_dead_network_is_classified_dead():
+    """A constructed run: every neuron off on every input (a_i . x_j < 0), so f = 0, the
+    gradients are 0 and gradient descent stays put at loss 1/2 |y|^2. Without `active` the
+    same loss curve after a spike reads as 'stalled'; with it, as 'dead'."""
+    X = net.embed(jnp.linspace(-1, 1, 6)[:, None])          # rows (x, 1)
+    y = jnp.linspace(-0.5, 0.8, 6)
+    A = jnp.tile(jnp.array([[0.3, -2.0]]), (8, 1))          # a . x = 0.3 x - 2 < 0
+    p = net.Params(A=A, b=jnp.ones(8))
+    traj = train.train_network(p, X, y, eta=0.5, steps=20)
+    assert jnp.allclose(traj.params.A, A) and jnp.allclose(traj.params.b, 1.0)
+    assert np.allclose(traj.loss, 0.5 * float(y @ y))
+    active = dyn.active_fraction(traj.params, X)
+    assert active == 0.0
+    spiked = np.concatenate([[0.3, 50.0], np.asarray(traj.loss)])  # L0 < 1/2 |y|^2
+    assert dyn.classify_regime(spiked, eta=0.5, lambda_max=10.0).name == "stalled"
+    assert dyn.classify_regime(spiked, eta=0.5, lambda_max=10.0, active=active).name == "dead"
+
+
+@pytest.mark.parametrize(("active", "name"), [(0.0, "dead"), (0.009, "dead"),
+                                              (0.05, "catapult"), (None, "catapult")])
+def test_dead_needs_fewer_than_one_percent_of_the_neurons(active, name):
+    # the loss of a catapult: a run that still fits with 5% of its neurons is not dead
+    loss = np.array([10.0, 800.0, 3.0, 0.1])
+    assert dyn.classify_regime(loss, eta=0.15, lambda_max=20.0, active=active).name == name
+
+
+def test_diverging_wins_over_dead_and_active_is_a_fraction():
+    loss = np.array([10.0, 1e5, np.nan])
+    assert dyn.classify_regime(loss, eta=0.1, lambda_max=1.0, active=0.0).name == "diverging"
+    with pytest.raises(ValueError, match="active"):
+        dyn.classify_regime(np.array([1.0, 0.5]), eta=0.1, lambda_max=1.0, active=1.5)
+
+
+def test_learning_rate_phases_names_a_relu_run_that_killed_its_neurons_dead():
+    """relu at 10 x 2/lambda0 on toy_1d (width 512): the big first steps switch every neuron
+    off (measured: none left active, f = 0); the phase diagram calls it dead, not a catapult."""
+    from ntklib import data
+    tr = data.load("toy_1d", split="train")
+    X, y = net.embed(jnp.asarray(tr.X)), jnp.asarray(tr.y)
+    pd = dyn.learning_rate_phases(jax.random.key(6), X, y, widths=(512,),
+                                  eta_multiples=[0.5, 10.0], steps=200)
+    assert pd.regimes.tolist() == [["converging", "dead"]], pd.regimes
+
+
 # --- notebook 07 API ---
 # spectral bias on the circle (circulant_eigenvalues, fourier_amplitudes, decay_rate),
 # KernelDynamics.time_to, learning-rate phases (learning_rate_phases, PhaseDiagram).
@@ -710,3 +763,13 @@ def test_learning_rate_phases_refuses_bad_input(kwargs, error, match):
     call = dict(key=jax.random.key(0), X=X, y=y, widths=(4,), eta_multiples=(0.5,), steps=3)
     with pytest.raises(error, match=match):
         dyn.learning_rate_phases(**(call | kwargs))
+
+
+@pytest.mark.parametrize("name", dyn.REGIMES)
+def test_every_regime_has_a_sentence_and_a_colour(name):
+    from ntklib import plots
+    from ntklib.panels.nb06_gradient_flow import describe_regime
+    text = describe_regime(dyn.Regime(name, 1.5, 100.0, 0.5))
+    assert text.startswith("η = 1.50 × 2/λ_max: ") and len(text) > 30
+    assert ("DEAD" in text) == (name == "dead")
+    assert plots.REGIME_ROLES[name] in plots.COLORS

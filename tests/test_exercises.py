@@ -54,3 +54,39 @@ def test_the_difference_is_relative_to_the_expected_size(x, small, large):
 def test_bad_tolerances(kwargs, match):
     with pytest.raises(ValueError, match=match):
         check(1.0, 1.0, **kwargs)
+
+
+# ------------------------------------------------------------------------ notebooks 05 and 06
+
+def test_nb05_relu_Kb_against_monte_carlo_and_the_unit_circle():
+    from ntklib import exercises as ex
+    x, x2 = np.array([1.0, 0.0]), np.array([0.6, 0.8])
+    a = np.random.default_rng(0).standard_normal((400_000, 2))
+    mc = float(np.mean(np.maximum(a @ x, 0) * np.maximum(a @ x2, 0)))
+    assert abs(ex.nb05_relu_Kb(x, x2) - mc) < 5e-3
+    assert ex.nb05_relu_Kb(x, x) == pytest.approx(0.5)           # theta = 0: 1/2 on the circle
+    assert ex.nb05_relu_Kb(2 * x, x2) == pytest.approx(2 * ex.nb05_relu_Kb(x, x2))
+
+
+def test_nb05_tanh_ntk_against_autodiff():
+    import jax
+    import jax.numpy as jnp
+
+    from ntklib import exercises as ex
+    from ntklib import net
+    p = net.init(jax.random.key(3), 2, 8, dtype=jnp.float32)
+    x = jnp.array([0.7, 1.0])
+    g = jax.grad(lambda w: net.apply(w, x[None, :], activation="tanh")[0])(p)
+    by_autodiff = float(jnp.sum(g.A**2) + jnp.sum(g.b**2))
+    assert ex.nb05_tanh_ntk(p.A, p.b, x) == pytest.approx(by_autodiff, rel=1e-5)
+
+
+def test_nb06_rates_of_the_modes():
+    from ntklib import exercises as ex
+    lam = np.array([0.1, 20.0, 0.5, 2.0, 0.05, 1.0])
+    assert ex.nb06_time_for_factor_e(lam) == pytest.approx(0.05)
+    eta = 0.05                                   # 0.5 x 2/lambda_max; lambda_5 = 0.1
+    k = ex.nb06_steps_to_shrink(lam, eta)
+    assert (1 - eta * 0.1) ** k <= 0.01 < (1 - eta * 0.1) ** (k - 1)
+    with pytest.raises(ValueError, match="eta"):
+        ex.nb06_steps_to_shrink(lam, 1.0, index=0)

@@ -6,7 +6,8 @@ lambda_max that of its empirical NTK K0 at initialisation. Next to it, from ONE
 decomposition of K0 (`dynamics.kernel_dynamics`): the linearized model, exactly
 (I - eta K0)^k, and the kernel ODE exp(-K0 t). Left: the three losses against t = eta k, up
 to the step shown; right: the three functions at that step. The title names the regime of the
-whole run (FLOW_STEPS steps): converging, catapult, diverging or stalled, worded by
+whole run (FLOW_STEPS steps): converging, catapult, diverging or stalled (erf never gives
+'dead', a relu regime), worded by
 `describe_regime`, which notebook 07's panel and the notebooks use too.
 """
 
@@ -55,6 +56,10 @@ def describe_regime(regime: dynamics.Regime) -> str:
                        f"{regime.final:.2g}" + (
                            "; the linearized model diverges here: the kernel picture has ended"
                            if regime.eta_multiple > 1 else ""))
+    if regime.name == "dead":
+        return head + (f"DEAD: the big steps switched nearly every relu neuron off for good "
+                       f"(fewer than 1% still active); the loss stalls at {regime.final:.3g}: "
+                       "not a catapult")
     return head + (f"STALLED: finite, but the loss ends at {regime.final:.3g}, not below its "
                    "start")
 
