@@ -111,3 +111,33 @@ def nb06_steps_to_shrink(eigvals: Any, eta: float, *, index: int = 4,
     if not 0 < q < 1:
         raise ValueError(f"eta * lambda must lie in (0, 2) (a shrinking mode), got {eta * lam!r}")
     return int(np.ceil(np.log(factor) / -np.log(q)))
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook 08 (beyond the kernel): expected values of the exercises, out of the learner's sight
+
+
+def _nb08_run(runs: Any, m: int, alpha: float) -> Any:
+    try:
+        return runs[m, alpha]
+    except (KeyError, TypeError):
+        raise ValueError(f"runs must hold the run (m, alpha) = ({m!r}, {alpha!r}) of notebook "
+                         "08's section 2 (the dict `sweep`)") from None
+
+
+def nb08_weight_change(runs: Any, m: int = 256, alpha: float = 100.0) -> float:
+    """Exercise 1 of notebook 08: the measured relative weight change ||w_T - w0|| / ||w0|| of
+    the run (m, alpha) in `runs` (notebook 08's `sweep`, runs with a `weight_change` array)."""
+    return float(np.asarray(_nb08_run(runs, m, alpha).weight_change)[-1])
+
+
+def nb08_mean_field_alpha(m: int) -> float:
+    """Exercise 2 of notebook 08: the alpha at which alpha (f - f0) with the NTK-scaled f is
+    the mean-field network (1/m) sum_i (...): alpha / sqrt(m) = 1 / m, alpha = 1 / sqrt(m)."""
+    return 1.0 / float(np.sqrt(v.positive_int(m, "m")))
+
+
+def nb08_initial_alignment(runs: Any, m: int = 256, alpha: float = 1.0) -> float:
+    """Exercise 3 of notebook 08: the alignment of K(w0) with the centred target, as measured
+    at t = 0 by the run (m, alpha) in `runs` (the same for every alpha of one width)."""
+    return float(np.asarray(_nb08_run(runs, m, alpha).alignment)[0])

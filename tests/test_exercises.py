@@ -90,3 +90,27 @@ def test_nb06_rates_of_the_modes():
     assert (1 - eta * 0.1) ** k <= 0.01 < (1 - eta * 0.1) ** (k - 1)
     with pytest.raises(ValueError, match="eta"):
         ex.nb06_steps_to_shrink(lam, 1.0, index=0)
+
+
+# notebook 08: the expected values of its exercises
+
+def test_nb08_expected_values():
+    import math
+    from types import SimpleNamespace
+
+    from ntklib import exercises
+
+    runs = {(256, 100.0): SimpleNamespace(weight_change=np.array([0.0, 3e-4, 7e-4]),
+                                          alignment=np.array([0.06, 0.07, 0.08])),
+            (256, 1.0): SimpleNamespace(weight_change=np.array([0.0, 0.07]),
+                                        alignment=np.array([0.0587, 0.0553]))}
+    assert exercises.nb08_weight_change(runs) == 7e-4  # the last recorded time, T
+    assert exercises.nb08_initial_alignment(runs) == 0.0587  # t = 0
+    assert exercises.nb08_mean_field_alpha(1024) == 1 / 32
+    # alpha / sqrt(m) = 1 / m: the mean-field normalisation, at every width
+    for m in (1, 64, 1000):
+        assert math.isclose(exercises.nb08_mean_field_alpha(m) / math.sqrt(m), 1 / m)
+    with pytest.raises(ValueError, match="sweep"):
+        exercises.nb08_weight_change(runs, 1024, 100.0)
+    with pytest.raises(ValueError, match="m"):
+        exercises.nb08_mean_field_alpha(0)

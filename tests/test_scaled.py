@@ -110,3 +110,16 @@ def test_single_index_refuses_bad_arguments_by_name():
         features.single_index(0, 5, 2)
     with pytest.raises(ValueError, match="u"):
         features.single_index(KEY, 5, 2, u=jnp.zeros(2))
+
+
+def test_nb08_run_forces_only_a_listed_step_budget():
+    from ntklib.panels import nb08_beyond_the_kernel as nb08
+
+    with pytest.raises(ValueError, match="steps must be None or one of"):
+        nb08.run(64, 1.0, steps=1000)
+    forced = nb08.run(64, 1.0, steps=4096)
+    assert forced.steps == 4096 and forced.eta == nb08.T_END / 4096
+    # the control of notebook 08: 4x smaller steps measure the same kernel distance
+    chosen = nb08.run(64, 1.0)
+    assert chosen.steps < 4096
+    assert math.isclose(forced.kernel_distance[-1], chosen.kernel_distance[-1], rel_tol=0.2)
