@@ -141,3 +141,61 @@ def nb08_initial_alignment(runs: Any, m: int = 256, alpha: float = 1.0) -> float
     """Exercise 3 of notebook 08: the alignment of K(w0) with the centred target, as measured
     at t = 0 by the run (m, alpha) in `runs` (the same for every alpha of one width)."""
     return float(np.asarray(_nb08_run(runs, m, alpha).alignment)[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook 03 (one hidden layer): expected values of the exercises, out of the learner's sight
+
+
+def nb03_unscaled_relu_sd(m: int, x: Any) -> float:
+    """Exercise 1 of notebook 03: the standard deviation of the relu network without the
+    factor 1/sqrt(m), sum_i b_i relu(a_i . x), at initialisation (a, b ~ N(0, 1)):
+    sqrt(m K^b(x, x)) = sqrt(m |x|^2 / 2).
+
+    Args:
+      m: width >= 1.  x: the input, shape (d,).
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    return float(np.sqrt(v.positive_int(m, "m") * (x @ x) / 2))
+
+
+def nb03_variance_when_active(x: Any) -> float:
+    """Exercise 2 of notebook 03: Var f(w0, x) of one relu neuron (m = 1) over the draws where
+    it is active at x (f != 0, probability 1/2): E[f^2] / P(f != 0) = 2 K^b(x, x) = |x|^2.
+
+    Args:
+      x: the input, shape (d,).
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    return float(x @ x)
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook 04 (Taylor linearization): expected values of the exercises, out of sight
+
+
+def nb04_lin_difference(f_lin: Any, step: Any, X: Any) -> np.ndarray:
+    """Exercise 1 of notebook 04: f_lin(w0 + 3 delta, X) - f_lin(w0 - delta, X), evaluated by
+    calling the Taylor model (the learner builds it from the features instead).
+
+    Args:
+      f_lin: the model f_lin(params, X).  step: s -> the weights w0 + s delta.
+      X: inputs, shape (n, d).
+    Returns:
+      shape (n,).
+    """
+    return np.asarray(f_lin(step(3.0), X), dtype=float) - np.asarray(f_lin(step(-1.0), X),
+                                                                      dtype=float)
+
+
+def nb04_width_for_change(c: float, slope: float, target: float = 0.01) -> float:
+    """Exercise 2 of notebook 04: the width m at which the fit c m^slope (slope < 0) of the
+    relative weight change reaches `target`: m = (target / c)^(1 / slope).
+
+    Args:
+      c: > 0.  slope: < 0.  target: > 0.
+    """
+    c, target = v.positive_float(c, "c"), v.positive_float(target, "target")
+    if not slope < 0:
+        raise ValueError(f"slope must be < 0 (a quantity that falls with m), got {slope!r}")
+    return float((target / c) ** (1 / slope))

@@ -1,4 +1,4 @@
-"""The first-order Taylor model around w0 and its training (MATH.md section 4; notebooks/04).
+"""The first-order Taylor model around w0 and its training (notebooks/04).
 
     f_lin(w, x) = f(w0, x) + grad_w f(w0, x) . (w - w0)
 
@@ -61,7 +61,7 @@ def linearize(f: Model, params0: Any) -> Model:
 
 
 class _Taylor(NamedTuple):
-    """The network's first-order terms at w0 on n inputs X (MATH.md section 5)."""
+    """The network's first-order terms at w0 on n inputs X (notebook 05)."""
 
     f0: Array  # f(w0, X), shape (n,)
     S0: Array  # sigma(A0 X^T), shape (m, n): grad_{b_i} f(x_j) = scale S0_ij
@@ -110,7 +110,7 @@ def train_linearized(params0: net.Params, X: Array, y: Array, *, eta: float, ste
     Same arguments and result as `train.train_network`, so the two trajectories compare
     point by point; their gap shrinks as the width m grows. The same iteration as
     `gradient_descent(linearize(network_model(activation, parameterization), params0), ...)`,
-    but f(w0) and the Jacobian's factors sigma(A0 X^T), b0 sigma'(A0 X^T) (MATH.md section 5)
+    but f(w0) and the Jacobian's factors sigma(A0 X^T), b0 sigma'(A0 X^T) (notebook 05)
     are computed once, before the loop, and no (n, P) Jacobian is formed.
 
     Args:

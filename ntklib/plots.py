@@ -204,10 +204,10 @@ def data_and_target(ax: Axes, x_train, y_train, x_test=None, y_test=None) -> Non
 
     if x_test is not None and y_test is not None:
         ax.plot(np.ravel(x_test), np.ravel(y_test), color=COLORS["target"], lw=1.5,
-                label="target g(x)")
+                label="target $g(x)$")
     ax.plot(np.ravel(x_train), np.ravel(y_train), "o", color=COLORS["data"], ms=4,
             label="training data")
-    ax.set(xlabel="x", ylabel="f(x)")  # plain text: cheap to redraw in a widget
+    ax.set(xlabel="$x$", ylabel="$f(x)$")
 
 
 def power_law_seeds(ax: Axes, widths, Y, slope: float, C: float, *, label: str, color: str,

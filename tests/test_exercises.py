@@ -114,3 +114,48 @@ def test_nb08_expected_values():
         exercises.nb08_weight_change(runs, 1024, 100.0)
     with pytest.raises(ValueError, match="m"):
         exercises.nb08_mean_field_alpha(0)
+
+
+# ------------------------------------------------------------------------ notebooks 03 and 04
+
+def test_nb03_unscaled_sd_against_monte_carlo():
+    from ntklib import exercises as ex
+
+    rng = np.random.default_rng(0)
+    x, m, S = np.array([3.0, 4.0]), 64, 20_000
+    f = np.sum(rng.standard_normal((S, m)) * np.maximum(rng.standard_normal((S, m, 2)) @ x, 0),
+               axis=1)
+    assert abs(f.std() / ex.nb03_unscaled_relu_sd(m, x) - 1) < 0.03
+    assert ex.nb03_unscaled_relu_sd(64, [3.0, 4.0]) == pytest.approx(np.sqrt(800))
+
+
+def test_nb03_variance_when_active_against_monte_carlo():
+    from ntklib import exercises as ex
+
+    rng = np.random.default_rng(1)
+    x, S = np.array([0.5, 1.0]), 400_000
+    f = rng.standard_normal(S) * np.maximum(rng.standard_normal((S, 2)) @ x, 0)
+    active = f != 0
+    assert abs(active.mean() - 0.5) < 0.005
+    assert abs(np.mean(f[active] ** 2) / ex.nb03_variance_when_active(x) - 1) < 0.03
+
+
+def test_nb04_lin_difference_is_four_steps_of_a_linear_model():
+    from ntklib import exercises as ex
+
+    rng = np.random.default_rng(2)
+    Phi, w0, delta = rng.standard_normal((5, 7)), rng.standard_normal(7), rng.standard_normal(7)
+    f_lin = lambda w, X: X @ Phi @ w + 1.5  # affine in w, like a Taylor model
+    X = np.eye(5)
+    got = ex.nb04_lin_difference(f_lin, lambda s: w0 + s * delta, X)
+    assert np.allclose(got, 4 * Phi @ delta, rtol=1e-12)
+
+
+def test_nb04_width_for_change():
+    from ntklib import exercises as ex
+
+    m = ex.nb04_width_for_change(2.4, -0.5, 0.01)
+    assert 2.4 * m**-0.5 == pytest.approx(0.01)
+    assert m == pytest.approx(57_600)
+    with pytest.raises(ValueError, match="slope"):
+        ex.nb04_width_for_change(2.4, 0.5)

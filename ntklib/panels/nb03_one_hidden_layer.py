@@ -123,13 +123,12 @@ def draw(r: WidthResult) -> Figure:
                  color=plots.COLORS["bound"])
     else:
         ax2.plot(x, r.fT, color=plots.COLORS["network"], label="$f(w_T, x)$, trained")
-    ax2.set(xlabel="$x$", title=f"trained to t = ηk = {r.t_final:.3g}: "
-            f"loss {r.loss0:.3g} → {r.lossT:.3g}")
+    ax2.set(xlabel="$x$", title=f"trained to $t = \\eta k = {r.t_final:.3g}$: "
+            f"loss ${r.loss0:.3g} \\to {r.lossT:.3g}$")
     ax2.legend(loc="upper left")
-    lowered = "" if r.eta == TIME / STEPS else " = 1/λ_max"
-    # plain text, no mathtext, in the suptitle: it is redrawn on every slider move
-    fig.suptitle(f"width m = {r.m}: relative weight change ‖w_T − w_0‖ / ‖w_0‖ = "
-                 f"{r.change:.3f}   ({STEPS} steps, η = {r.eta:.3g}{lowered})")
+    lowered = "" if r.eta == TIME / STEPS else r" = 1/\lambda_{\max}"
+    fig.suptitle(f"width $m = {r.m}$: relative weight change $\\|w_T - w_0\\| / \\|w_0\\| = "
+                 f"{r.change:.3f}$   ({STEPS} steps, $\\eta = {r.eta:.3g}{lowered}$)")
     return fig
 
 

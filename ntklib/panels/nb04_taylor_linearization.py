@@ -126,11 +126,13 @@ def _headline(r: LazyResult) -> str:
     f_gone, lin_gone = r.diverged_step >= 0
     if lin_gone:
         if np.max(np.abs(r.pred[0])) < DEAD:
-            return ("above 2/λ_max f_lin diverges; the network survives only as a dead "
-                    "network (output 0), not a catapult")
-        return "above 2/λ_max f_lin diverges; the network survives (a catapult)"
+            return (r"above $2/\lambda_{\max}$ $f_{\mathrm{lin}}$ diverges; the network survives "
+                    "only as a dead network (output 0), not a catapult")
+        return (r"above $2/\lambda_{\max}$ $f_{\mathrm{lin}}$ diverges; the network survives "
+                "(a catapult)")
     if f_gone:
-        return "f_lin converges, the network diverges: here f is not its Taylor model"
+        return (r"$f_{\mathrm{lin}}$ converges, the network diverges: here $f$ is not its "
+                "Taylor model")
     return "both train, side by side"
 
 
@@ -156,7 +158,8 @@ def draw(r: LazyResult) -> Figure:
         if r.diverged_step[i] < 0:
             ax1.plot(r.x_test, r.pred[i], style, color=plots.COLORS[color], label=label)
         else:
-            notes.append(f"{('f', 'f_lin')[i]} diverged at step {int(r.diverged_step[i])}")
+            name = ("$f$", r"$f_{\mathrm{lin}}$")[i]
+            notes.append(f"{name} diverged at step {int(r.diverged_step[i])}")
         ax2.semilogy(r.t, r.loss[i], style, color=plots.COLORS[color], label=label)
     if notes:
         ax1.text(0.98, 0.97, "\n".join(notes), transform=ax1.transAxes, ha="right", va="top",
@@ -166,23 +169,23 @@ def draw(r: LazyResult) -> Figure:
     ax2.set(xlabel=r"gradient-flow time $t = \eta k$", ylabel=r"loss $\|U\|^2 / 2$",
             title="loss")
     ax2.legend(loc="upper right", fontsize=8)
-    # plain-text ticks (no mathtext to lay out per redraw); minor ones labelled only when the
-    # losses span less than about a decade
-    ax2.yaxis.set_major_formatter(mpl_ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-    ax2.yaxis.set_minor_formatter(mpl_ticker.LogFormatter())
+    # one tick format on the loss axis: powers of ten in math text, minor ticks (labelled only
+    # when the losses span about a decade or less) in the same scientific notation
+    ax2.yaxis.set_major_formatter(mpl_ticker.LogFormatterSciNotation())
+    ax2.yaxis.set_minor_formatter(mpl_ticker.LogFormatterSciNotation(minor_thresholds=(1, 0.4)))
     ref = r.gauge_c / math.sqrt(r.m)
-    plots.gauge(ax3, {"f": r.change[0], "f_lin": r.change[1]},
-                {"f": plots.COLORS["network"], "f_lin": plots.COLORS["linearized"]},
-                vmax=1.0, title="relative weight change\n‖w_T − w_0‖ / ‖w_0‖",
-                xlabel=f"dashed: reference c/√m = {ref:.3f}, c = {r.gauge_c:.2f}\n"
-                       f"fitted to f at η = {GAUGE_ETA:.2f} × 2/λ_max,\n"
-                       f"m = {GAUGE_WIDTHS[0]}–{GAUGE_WIDTHS[-1]}")
+    lin = r"$f_{\mathrm{lin}}$"
+    plots.gauge(ax3, {"$f$": r.change[0], lin: r.change[1]},
+                {"$f$": plots.COLORS["network"], lin: plots.COLORS["linearized"]},
+                vmax=1.0, title="relative weight change\n$\\|w_T - w_0\\| / \\|w_0\\|$",
+                xlabel=f"dashed: reference $c/\\sqrt{{m}} = {ref:.3f}$, $c = {r.gauge_c:.2f}$\n"
+                       f"fitted to $f$ at $\\eta = {GAUGE_ETA:.2f} \\times 2/\\lambda_{{\\max}}$,\n"
+                       f"$m = {GAUGE_WIDTHS[0]}$ to ${GAUGE_WIDTHS[-1]}$")
     ax3.xaxis.label.set_fontsize(9)
     if ref < 1:
         ax3.axvline(ref, color=plots.COLORS["data"], ls="--", lw=1.2)
-    # plain text, no mathtext: redrawn on every slider move
-    fig.suptitle(f"width m = {r.m}, η = {r.eta_multiple:.2f} × 2/λ_max = {r.eta:.3g}: "
-                 f"{_headline(r)}", fontsize=11)
+    fig.suptitle(f"width $m = {r.m}$, $\\eta = {r.eta_multiple:.2f} \\times 2/\\lambda_{{\\max}} = "
+                 f"{r.eta:.3g}$: {_headline(r)}", fontsize=11)
     return fig
 
 
