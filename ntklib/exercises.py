@@ -199,3 +199,51 @@ def nb04_width_for_change(c: float, slope: float, target: float = 0.01) -> float
     if not slope < 0:
         raise ValueError(f"slope must be < 0 (a quantity that falls with m), got {slope!r}")
     return float((target / c) ** (1 / slope))
+
+
+# --------------------------------------------------------------------------------- notebook 07
+
+def nb07_relu_circle_eigenvalue(k: int) -> float:
+    """Exact eigenvalue of frequency k of the relu NTK on the unit circle, no constant input.
+
+    Normalised as (1/pi) int_0^pi K(phi) cos(k phi) dphi (Bietti & Mairal 2019):
+    3/pi^2 (k = 0), 1/4 (k = 1), (k^2 + 3) / (pi^2 (k^2 - 1)^2) (even k), 0 (odd k >= 3).
+    """
+    k = int(k)
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    if k == 0:
+        return 3 / np.pi**2
+    if k == 1:
+        return 0.25
+    return (k**2 + 3) / (np.pi**2 * (k**2 - 1) ** 2) if k % 2 == 0 else 0.0
+
+
+def nb07_exercise1() -> float:
+    """lambda_2 / lambda_4 of the relu circle spectrum: (7/9) / (19/225) = 175/19."""
+    return nb07_relu_circle_eigenvalue(2) / nb07_relu_circle_eigenvalue(4)
+
+
+def nb07_exercise2(K: Any) -> float:
+    """v_1^T K^-1 v_1 for the unit top eigenvector v_1 of K, by a linear solve."""
+    K = np.asarray(K, dtype=np.float64)
+    v = np.linalg.eigh(K)[1][:, -1]
+    return float(v @ np.linalg.solve(K, v))
+
+
+def nb07_exercise3(K: Any, y: Any, fraction: float = 0.01) -> float:
+    """Flow time at which (1/2)|exp(-K t) y|^2 falls to `fraction` of (1/2)|y|^2 (bisection)."""
+    lam, V = np.linalg.eigh(np.asarray(K, dtype=np.float64))
+    c2 = (V.T @ np.asarray(y, dtype=np.float64)) ** 2
+    lam = np.clip(lam, 0.0, None)
+
+    def left(t: float) -> float:
+        return float(np.sum(c2 * np.exp(-2 * lam * t)) / np.sum(c2)) - fraction
+
+    lo, hi = 0.0, 1.0
+    while left(hi) > 0:
+        lo, hi = hi, 2 * hi
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if left(mid) > 0 else (lo, mid)
+    return (lo + hi) / 2

@@ -159,3 +159,30 @@ def test_nb04_width_for_change():
     assert m == pytest.approx(57_600)
     with pytest.raises(ValueError, match="slope"):
         ex.nb04_width_for_change(2.4, 0.5)
+
+
+# ---------------------------------------------------------------------------- notebook 07
+
+def test_nb07_relu_circle_spectrum_against_quadrature():
+    # the relu NTK without a constant input on the unit circle, as a function of the angle
+    from ntklib.exercises import nb07_relu_circle_eigenvalue
+    phi = np.linspace(0.0, np.pi, 200001)
+    K_b = (np.sin(phi) + (np.pi - phi) * np.cos(phi)) / (2 * np.pi)
+    K = K_b + np.cos(phi) * (np.pi - phi) / (2 * np.pi)  # K^b + K^a, x . x' = cos(phi)
+    for k in range(9):
+        numeric = np.trapezoid(K * np.cos(k * phi), phi) / np.pi
+        assert abs(numeric - nb07_relu_circle_eigenvalue(k)) < 1e-8, k
+
+
+def test_nb07_exercises():
+    from ntklib.exercises import nb07_exercise1, nb07_exercise2, nb07_exercise3
+    assert abs(nb07_exercise1() - 175 / 19) < 1e-12
+    rng = np.random.default_rng(0)
+    B = rng.normal(size=(6, 6))
+    K = B @ B.T + 0.1 * np.eye(6)
+    assert abs(nb07_exercise2(K) - 1 / np.linalg.eigvalsh(K)[-1]) < 1e-10
+    y = rng.normal(size=6)
+    t = nb07_exercise3(K, y)
+    lam, V = np.linalg.eigh(K)
+    U = V @ (np.exp(-lam * t) * (V.T @ y))
+    assert abs(U @ U / (y @ y) - 0.01) < 1e-9

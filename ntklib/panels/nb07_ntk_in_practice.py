@@ -8,6 +8,10 @@ decomposition of K(w0)) against t = eta k. Right: lambda_max of the empirical NT
 during training against the line 2/eta, below which gradient descent on a kernel is stable:
 in a catapult the loss spikes while lambda_max falls below 2/eta, then the loss converges.
 The title names the regime of the run (`nb06_gradient_flow.describe_regime`).
+
+Also the experiments of the notebook's sections 1 and 3 that are too long for a cell:
+`width_sweep` (networks of growing width against the infinite-width kernel, with the control
+of each network's own kernel at initialisation) and `label_fits` (true against shuffled labels).
 """
 
 from __future__ import annotations
@@ -81,8 +85,8 @@ def compute(*, m: int, eta_multiple: float) -> PhaseResult:
 
 def draw(r: PhaseResult) -> Figure:
     """Left: network and linearized loss; right: lambda_max(K(w_k)) against 2/eta."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="none")
-    fig.subplots_adjust(left=0.085, right=0.98, bottom=0.12, top=0.8, wspace=0.25)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8), layout="none")
+    fig.subplots_adjust(left=0.085, right=0.98, bottom=0.25, top=0.82, wspace=0.25)
     finite = r.loss[np.isfinite(r.loss)]
     # log time from the first step: a catapult is over within a few dozen steps
     plots.training_curves(ax1, r.t[1:], network=r.loss[1:], linearized=r.linearized[1:],
@@ -93,8 +97,8 @@ def draw(r: PhaseResult) -> Figure:
     lam = np.where(np.isfinite(r.loss[np.clip(at, 0, r.loss.size - 1)]), r.lambda_max, np.nan)
     ax2.plot(r.record_t[1:], lam[1:], color=plots.COLORS["network"], label="λ_max of K(w_k)")
     ax2.axhline(2 / r.eta, color=plots.COLORS["bound"], ls="--",
-                label="2/η: stable below this line")
-    ax2.axhline(r.lambda0, color=plots.COLORS["target"], ls=":", label="λ₀ = λ_max at init")
+                label="2/η (stable below)")
+    ax2.axhline(r.lambda0, color=plots.COLORS["target"], ls=":", label="λ₀ (at init)")
     # a diverging lambda_max leaves through the top
     seen = float(np.nanmax(lam)) if np.any(np.isfinite(lam)) else r.lambda0
     top = max(min(seen, 3 * r.lambda0), 2 / r.eta, r.lambda0)
@@ -107,7 +111,9 @@ def draw(r: PhaseResult) -> Figure:
         ax2.text(0.6, 0.5, "the network diverged:\nno kernel left to measure",
                  transform=ax2.transAxes, ha="center", color=plots.COLORS["bound"])
     ax2.set_title("the NTK's top eigenvalue during training", y=1.01)
-    ax2.legend(loc="best", fontsize=8)  # 'best': the lines move with eta
+    # below the axes: the horizontal lines move with eta and 'best' does not avoid them
+    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8,
+               frameon=False)
     regime = dynamics.Regime(r.regime, r.eta_multiple, r.peak, r.final)
     fig.suptitle(textwrap.fill(f"m = {r.m}, erf, {PHASE_STEPS} steps: "
                                + describe_regime(regime), 120),
@@ -120,3 +126,78 @@ PANEL = Panel(
     {"m": Choice("width m", WIDTHS, 4096, "{:d}"),
      "eta_multiple": Choice("η / (2/λmax)", ETA_GRID, 1.5, "{:.2f}")},
     prefetch=("m",))
+
+
+# ------------------------------------------------------------ section 1: networks of growing width
+
+class WidthSweep(NamedTuple):
+    """Centred relu networks of several widths and seeds against the infinite-width kernel.
+
+    Every array has shape (seeds, widths); distances are RMS over the test points.
+    """
+
+    widths: np.ndarray
+    test_rmse: np.ndarray     # the network's test RMSE
+    to_kernel: np.ndarray     # network vs the infinite-width kernel's GD prediction
+    init_kernel: np.ndarray   # control, no training: the prediction of the network's own
+                              # NTK at initialisation K_m(w0) vs the infinite-width one
+    drift: np.ndarray         # network vs the prediction of its own K_m(w0)
+
+
+def width_sweep(key, X, y, X_test, y_test, *, widths, seeds: int, eta: float,
+                steps: int) -> WidthSweep:
+    """Train centred relu networks (float32) by `steps` of gradient descent at `eta`.
+
+    The references are gradient descent on a fixed kernel for the same steps (the same
+    discrete process, `KernelDynamics.gd_predict`), with the infinite-width NTK and with the
+    network's own empirical NTK at initialisation (computed in float64 from the same weights).
+    Seed s initialises with `jax.random.fold_in(key, s)`.
+    """
+    import jax
+
+    from .. import ntk
+
+    X, X_test = jnp.asarray(X, jnp.float64), jnp.asarray(X_test, jnp.float64)
+    y, y_test = jnp.asarray(y, jnp.float64), np.asarray(y_test, np.float64)
+    zeros = jnp.zeros(X_test.shape[0])
+
+    def gd_prediction(K, Ks):
+        kd = dynamics.kernel_dynamics(K, -y, K_test_train=Ks, f0_test=zeros)
+        return np.asarray(kd.gd_predict(eta, steps)[-1])
+
+    f_inf = gd_prediction(ntk.infinite_width_ntk(X), ntk.infinite_width_ntk(X_test, X))
+    widths = np.asarray(widths)
+    out = np.zeros((4, seeds, widths.size))
+    X32, Xt32, y32 = (a.astype(jnp.float32) for a in (X, X_test, y))
+    for s in range(seeds):
+        for i, m in enumerate(widths):
+            p0 = net.init(jax.random.fold_in(key, s), X.shape[1], int(m), dtype=jnp.float32)
+            f = np.asarray(train.train_network(p0, X32, y32, eta=eta, steps=steps,
+                                               record_every=steps, X_eval=Xt32,
+                                               centred=True).predictions[-1], np.float64)
+            p64 = net.Params(*(jnp.asarray(a, jnp.float64) for a in p0))
+            f_init = gd_prediction(ntk.empirical_ntk(p64, X), ntk.empirical_ntk(p64, X_test, X))
+            for j, (a, b) in enumerate(((f, y_test), (f, f_inf), (f_init, f_inf), (f, f_init))):
+                out[j, s, i] = np.sqrt(np.mean((a - b) ** 2))
+    return WidthSweep(widths, *out)
+
+
+# ------------------------------------------------- section 3: fitting true and shuffled labels
+
+def label_fits(params0, X, labels: dict, K, *, eta: float, steps: int) -> dict:
+    """Losses of a centred relu network trained on each labelling, and of the kernel.
+
+    For each `name: y` in `labels`: gradient descent on the network from `params0` (float32)
+    and, with the kernel K (float64), the kernel ODE's loss at the same times t = eta k and
+    gradient descent on the fixed kernel with the same step. Returns
+    `{name: (network, kernel_flow, kernel_gd)}`, each an array of shape (steps + 1,).
+    """
+    X32 = jnp.asarray(X, jnp.float32)
+    out = {}
+    for name, y in labels.items():
+        r = train.train_network(params0, X32, jnp.asarray(y, jnp.float32), eta=eta,
+                                steps=steps, record_every=steps, centred=True)
+        kd = dynamics.kernel_dynamics(K, -jnp.asarray(y, jnp.float64))
+        out[name] = (np.asarray(r.loss, np.float64), np.asarray(kd.loss(np.asarray(r.times))),
+                     np.asarray(kd.gd_loss(eta, steps), np.float64))
+    return out
