@@ -62,85 +62,83 @@ def _verdict(answer: Any, expected: Any, name: str, rtol: float, close: float) -
 
 
 # ---------------------------------------------------------------------------------------------
-# notebooks 05 (neural tangent kernel) and 06 (gradient flow): expected values of the exercises
+# notebook 01 (classic kernels): expected values of the exercises, out of the learner's sight
 
 
-def nb05_relu_Kb(x: Any, x2: Any) -> float:
-    """Exercise 1 of notebook 05: the infinite-width relu K^b(x, x') = E[relu(a.x) relu(a.x')]
-    = |x||x'| (sin theta + (pi - theta) cos theta) / (2 pi), theta the angle between x and x'.
+def nb01_monomials_of_degree(d: int, p: int) -> int:
+    """Exercise 1 of notebook 01: how many monomials in d variables have degree exactly p.
+
+    Returns C(d + p - 1, p) (multisets of size p from d variables).
+    """
+    import math
+
+    return math.comb(v.positive_int(d, "d") + v.positive_int(p, "p") - 1, p)
+
+
+def nb01_gradient(Phi: Any, y: Any, w: Any) -> np.ndarray:
+    """Exercise 2 of notebook 01: grad L(w) = Phi^T (Phi w - y) for L = 1/2 sum (f - y)^2.
 
     Args:
-      x, x2: two nonzero vectors of the same length d.
+      Phi: features, shape (n, D).  y: targets, shape (n,).  w: weights, shape (D,).
+    Returns:
+      the gradient, shape (D,).
     """
-    x, x2 = np.asarray(x, dtype=float).ravel(), np.asarray(x2, dtype=float).ravel()
-    nx, nx2 = float(np.linalg.norm(x)), float(np.linalg.norm(x2))
-    theta = float(np.arccos(np.clip(x @ x2 / (nx * nx2), -1.0, 1.0)))
-    return nx * nx2 * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
+    Phi, y, w = (np.asarray(a, dtype=float) for a in (Phi, y, w))
+    return Phi.T @ (Phi @ w - y)
 
 
-def nb05_tanh_ntk(A: Any, b: Any, x: Any) -> float:
-    """Exercise 2 of notebook 05: K_m(x, x) of the tanh network f = (1/sqrt(m)) sum b_i tanh(a_i.x),
-    the sum of squared gradients: (x.x) (1/m) sum b_i^2 tanh'(a_i.x)^2 + (1/m) sum tanh(a_i.x)^2.
+def nb01_slowest_factor(Phi: Any, eta_multiple: float) -> float:
+    """Exercise 3 of notebook 01: the error factor per step max_i |1 - eta lambda_i| of
+    gradient descent on L = 1/2 |Phi w - y|^2 at eta = eta_multiple * 2 / lambda_max, with
+    lambda_i the eigenvalues of Phi^T Phi.
 
     Args:
-      A: first-layer weights, shape (m, d).  b: shape (m,).  x: one input, shape (d,).
+      Phi: features, shape (n, D).  eta_multiple: eta in units of 2 / lambda_max (> 0).
     """
-    A, b, x = (np.asarray(a, dtype=float) for a in (A, b, x))
-    z = np.tanh(A @ x)
-    m = b.size
-    return float(np.sum(b**2 * (1 - z**2) ** 2) * (x @ x) / m + np.sum(z**2) / m)
-
-
-def nb06_time_for_factor_e(eigvals: Any) -> float:
-    """Exercise 1 of notebook 06: the flow time after which the residual along the top
-    eigenvector has shrunk by a factor e: 1 / lambda_max."""
-    return 1.0 / float(np.max(np.asarray(eigvals, dtype=float)))
-
-
-def nb06_steps_to_shrink(eigvals: Any, eta: float, *, index: int = 4,
-                         factor: float = 100.0) -> int:
-    """Exercise 2 of notebook 06: the number of gradient-descent steps k after which the residual
-    along eigenvector `index` (0-based, eigenvalues largest first) has shrunk by `factor`:
-    the smallest k with |1 - eta lambda|^k <= 1 / factor.
-
-    Args:
-      eigvals: eigenvalues of K, shape (n,).  eta: learning rate with 0 < eta lambda < 2.
-    """
-    lam = np.sort(np.asarray(eigvals, dtype=float))[::-1][index]
-    q = abs(1 - v.positive_float(eta, "eta") * lam)
-    if not 0 < q < 1:
-        raise ValueError(f"eta * lambda must lie in (0, 2) (a shrinking mode), got {eta * lam!r}")
-    return int(np.ceil(np.log(factor) / -np.log(q)))
+    Phi = np.asarray(Phi, dtype=float)
+    lam = np.linalg.eigvalsh(Phi.T @ Phi)
+    eta = v.positive_float(eta_multiple, "eta_multiple") * 2 / lam[-1]
+    return float(np.max(np.abs(1 - eta * lam)))
 
 
 # ---------------------------------------------------------------------------------------------
-# notebook 08 (beyond the kernel): expected values of the exercises, out of the learner's sight
+# notebook 02 (kernel trick): expected values of the exercises, out of the learner's sight
 
 
-def _nb08_run(runs: Any, m: int, alpha: float) -> Any:
-    try:
-        return runs[m, alpha]
-    except (KeyError, TypeError):
-        raise ValueError(f"runs must hold the run (m, alpha) = ({m!r}, {alpha!r}) of notebook "
-                         "08's section 2 (the dict `sweep`)") from None
+def _sq_distances(X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
+    return np.sum((X1[:, None, :] - X2[None, :, :]) ** 2, axis=-1)
 
 
-def nb08_weight_change(runs: Any, m: int = 256, alpha: float = 100.0) -> float:
-    """Exercise 1 of notebook 08: the measured relative weight change ||w_T - w0|| / ||w0|| of
-    the run (m, alpha) in `runs` (notebook 08's `sweep`, runs with a `weight_change` array)."""
-    return float(np.asarray(_nb08_run(runs, m, alpha).weight_change)[-1])
+def nb02_rbf_gram(X: Any, lengthscale: float) -> np.ndarray:
+    """Exercise 1 of notebook 02: K_ij = exp(-|x_i - x_j|^2 / (2 l^2)), shape (n, n)."""
+    X = np.asarray(X, dtype=float)
+    ell = v.positive_float(lengthscale, "lengthscale")
+    return np.exp(-_sq_distances(X, X) / (2 * ell**2))
 
 
-def nb08_mean_field_alpha(m: int) -> float:
-    """Exercise 2 of notebook 08: the alpha at which alpha (f - f0) with the NTK-scaled f is
-    the mean-field network (1/m) sum_i (...): alpha / sqrt(m) = 1 / m, alpha = 1 / sqrt(m)."""
-    return 1.0 / float(np.sqrt(v.positive_int(m, "m")))
+def nb02_cubic_gram(X: Any) -> np.ndarray:
+    """Exercise 2 of notebook 02: the Gram matrix of the homogeneous cubic kernel (x . x')^3,
+    which any correct feature map phi of it reproduces as phi(X) phi(X)^T; shape (n, n)."""
+    X = np.asarray(X, dtype=float)
+    return (X @ X.T) ** 3
 
 
-def nb08_initial_alignment(runs: Any, m: int = 256, alpha: float = 1.0) -> float:
-    """Exercise 3 of notebook 08: the alignment of K(w0) with the centred target, as measured
-    at t = 0 by the run (m, alpha) in `runs` (the same for every alpha of one width)."""
-    return float(np.asarray(_nb08_run(runs, m, alpha).alignment)[0])
+def nb02_rbf_ridge_rmse(X: Any, y: Any, X_test: Any, y_test: Any, *, lengthscale: float,
+                        lam: float) -> float:
+    """Exercise 3 of notebook 02: test RMSE of kernel ridge regression with the RBF kernel,
+    f(X*) = K(X*, X) (K(X, X) + lam I)^-1 y (lam > 0).
+
+    Args:
+      X: (n, d).  y: (n,).  X_test: (n*, d).  y_test: (n*,).  lengthscale, lam: > 0.
+    """
+    X, X_test = np.asarray(X, dtype=float), np.asarray(X_test, dtype=float)
+    y, y_test = np.asarray(y, dtype=float), np.asarray(y_test, dtype=float)
+    ell = v.positive_float(lengthscale, "lengthscale")
+    lam = v.positive_float(lam, "lam")
+    K = np.exp(-_sq_distances(X, X) / (2 * ell**2))
+    K_test = np.exp(-_sq_distances(X_test, X) / (2 * ell**2))
+    pred = K_test @ np.linalg.solve(K + lam * np.eye(len(y)), y)
+    return float(np.sqrt(np.mean((pred - y_test) ** 2)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,3 +245,85 @@ def nb07_exercise3(K: Any, y: Any, fraction: float = 0.01) -> float:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if left(mid) > 0 else (lo, mid)
     return (lo + hi) / 2
+
+
+# ---------------------------------------------------------------------------------------------
+# notebooks 05 (neural tangent kernel) and 06 (gradient flow): expected values of the exercises
+
+
+def nb05_relu_Kb(x: Any, x2: Any) -> float:
+    """Exercise 1 of notebook 05: the infinite-width relu K^b(x, x') = E[relu(a.x) relu(a.x')]
+    = |x||x'| (sin theta + (pi - theta) cos theta) / (2 pi), theta the angle between x and x'.
+
+    Args:
+      x, x2: two nonzero vectors of the same length d.
+    """
+    x, x2 = np.asarray(x, dtype=float).ravel(), np.asarray(x2, dtype=float).ravel()
+    nx, nx2 = float(np.linalg.norm(x)), float(np.linalg.norm(x2))
+    theta = float(np.arccos(np.clip(x @ x2 / (nx * nx2), -1.0, 1.0)))
+    return nx * nx2 * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
+
+
+def nb05_tanh_ntk(A: Any, b: Any, x: Any) -> float:
+    """Exercise 2 of notebook 05: K_m(x, x) of the tanh network f = (1/sqrt(m)) sum b_i tanh(a_i.x),
+    the sum of squared gradients: (x.x) (1/m) sum b_i^2 tanh'(a_i.x)^2 + (1/m) sum tanh(a_i.x)^2.
+
+    Args:
+      A: first-layer weights, shape (m, d).  b: shape (m,).  x: one input, shape (d,).
+    """
+    A, b, x = (np.asarray(a, dtype=float) for a in (A, b, x))
+    z = np.tanh(A @ x)
+    m = b.size
+    return float(np.sum(b**2 * (1 - z**2) ** 2) * (x @ x) / m + np.sum(z**2) / m)
+
+
+def nb06_time_for_factor_e(eigvals: Any) -> float:
+    """Exercise 1 of notebook 06: the flow time after which the residual along the top
+    eigenvector has shrunk by a factor e: 1 / lambda_max."""
+    return 1.0 / float(np.max(np.asarray(eigvals, dtype=float)))
+
+
+def nb06_steps_to_shrink(eigvals: Any, eta: float, *, index: int = 4,
+                         factor: float = 100.0) -> int:
+    """Exercise 2 of notebook 06: the number of gradient-descent steps k after which the residual
+    along eigenvector `index` (0-based, eigenvalues largest first) has shrunk by `factor`:
+    the smallest k with |1 - eta lambda|^k <= 1 / factor.
+
+    Args:
+      eigvals: eigenvalues of K, shape (n,).  eta: learning rate with 0 < eta lambda < 2.
+    """
+    lam = np.sort(np.asarray(eigvals, dtype=float))[::-1][index]
+    q = abs(1 - v.positive_float(eta, "eta") * lam)
+    if not 0 < q < 1:
+        raise ValueError(f"eta * lambda must lie in (0, 2) (a shrinking mode), got {eta * lam!r}")
+    return int(np.ceil(np.log(factor) / -np.log(q)))
+
+
+# ---------------------------------------------------------------------------------------------
+# notebook 08 (beyond the kernel): expected values of the exercises, out of the learner's sight
+
+
+def _nb08_run(runs: Any, m: int, alpha: float) -> Any:
+    try:
+        return runs[m, alpha]
+    except (KeyError, TypeError):
+        raise ValueError(f"runs must hold the run (m, alpha) = ({m!r}, {alpha!r}) of notebook "
+                         "08's section 2 (the dict `sweep`)") from None
+
+
+def nb08_weight_change(runs: Any, m: int = 256, alpha: float = 100.0) -> float:
+    """Exercise 1 of notebook 08: the measured relative weight change ||w_T - w0|| / ||w0|| of
+    the run (m, alpha) in `runs` (notebook 08's `sweep`, runs with a `weight_change` array)."""
+    return float(np.asarray(_nb08_run(runs, m, alpha).weight_change)[-1])
+
+
+def nb08_mean_field_alpha(m: int) -> float:
+    """Exercise 2 of notebook 08: the alpha at which alpha (f - f0) with the NTK-scaled f is
+    the mean-field network (1/m) sum_i (...): alpha / sqrt(m) = 1 / m, alpha = 1 / sqrt(m)."""
+    return 1.0 / float(np.sqrt(v.positive_int(m, "m")))
+
+
+def nb08_initial_alignment(runs: Any, m: int = 256, alpha: float = 1.0) -> float:
+    """Exercise 3 of notebook 08: the alignment of K(w0) with the centred target, as measured
+    at t = 0 by the run (m, alpha) in `runs` (the same for every alpha of one width)."""
+    return float(np.asarray(_nb08_run(runs, m, alpha).alignment)[0])

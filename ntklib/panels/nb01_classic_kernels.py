@@ -90,14 +90,14 @@ def rate_text(rate: float) -> str:
 
 def _verdict(r: LearningRateResult) -> str:
     """The suptitle: what happened after STEPS steps, true at every slider position."""
-    head = f"η = {r.eta_multiple:.2f} × 2/λ_max = {r.eta:.4g}: "
+    head = rf"$\eta = {r.eta_multiple:.2f} \times 2/\lambda_{{\max}} = {r.eta:.4g}$: "
     if r.diverged_step >= 0:
         return head + f"gradient descent diverges (at step {r.diverged_step:,})"
     ratio = float(r.loss[-1] / r.loss_star)
     shown = f"{ratio:.4f}" if ratio < 10 else f"{ratio:.3g}"
     where = ("at the minimum" if ratio - 1 < CONVERGED else
              "close to the minimum" if ratio - 1 < CLOSE else "still far from the minimum")
-    return head + (f"L/L* = {shown} after {STEPS:,} steps: {where} "
+    return head + (f"$L/L^* = {shown}$ after {STEPS:,} steps: {where} "
                    f"(error factor {rate_text(r.rate)} per step)")
 
 
@@ -116,13 +116,15 @@ def draw(r: LearningRateResult) -> Figure:
                         label=f"diverged at step {r.diverged_step:,}")
     ax_loss.set(xlabel="step $k$", ylabel=r"loss $L(w_k)$",
                 title="the loss explodes" if diverged else r"the loss falls towards $L(w^*)$")
-    ax_loss.legend(loc="upper right", fontsize=8)
+    ax_loss.legend(loc="upper left" if diverged else "upper right", fontsize=8)  # off the curve
     if diverged:
         factor = abs(1 - r.eta * float(r.eigvals[-1]))
-        plots.message(ax_fit, f"Descent diverges: η = {r.eta_multiple:.2f} × 2/λ_max is above "
-                              f"the bound 2/λ_max = {r.bound:.4g}. Each step multiplies the "
-                              f"error along the top eigenvector by |1 - η λ_max| = "
-                              f"{factor:.3f} > 1.")
+        # mathtext without spaces: the message is wrapped at spaces
+        m = r.eta_multiple
+        plots.message(ax_fit, rf"Descent diverges: $\eta={m:.2f}\times2/\lambda_{{\max}}$ "
+                              rf"is above the bound $2/\lambda_{{\max}}={r.bound:.4g}$. Each step "
+                              rf"multiplies the error along the top eigenvector by "
+                              rf"$|1-\eta\lambda_{{\max}}|={factor:.3f}>1$.")
     else:
         after = f"after {STEPS:,} steps"
         plots.regression_1d(ax_fit, r.X_train, r.y_train, r.X_test, r.y_test,
