@@ -95,7 +95,7 @@ def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
 
 
 def training_curves(ax: Axes, t, *, network=None, linearized=None, kernel=None,
-                    ylabel: str = "loss ½‖U‖²", top: float | None = None) -> None:
+                    ylabel: str = r"loss $\frac{1}{2}\|U\|^2$", top: float | None = None) -> None:
     """Loss curves against gradient-flow time t = eta k on a log scale, one colour per role.
 
     Network solid blue, linearized dashed orange, kernel prediction dotted green (COLORS);
@@ -136,7 +136,7 @@ def training_curves(ax: Axes, t, *, network=None, linearized=None, kernel=None,
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}"))
     ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks are many Tick objects: slow
     ax.yaxis.set_major_locator(LogLocator(numticks=7))
-    ax.set(xlabel="gradient-flow time t = ηk", ylabel=ylabel)
+    ax.set(xlabel=r"gradient-flow time $t = \eta k$", ylabel=ylabel)
     ax.legend()
 
 

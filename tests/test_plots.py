@@ -258,3 +258,8 @@ def test_phase_diagram_colours_each_cell_by_its_regime():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "converging", "catapult", "diverging"]
     plt.close(fig)
+
+
+def test_kernel_heatmap_shares_a_colour_scale_when_given_one(ax):
+    plots.kernel_heatmap(ax, np.eye(4), np.linspace(0, 1, 4), title="K", vmin=0.0, vmax=2.0)
+    assert ax.images[0].get_clim() == (0.0, 2.0)
