@@ -594,13 +594,15 @@ def error_against_width(ax: Axes, widths, errors, kernel_error: float, *,
     ax.legend()
 
 
-def mode_decay(ax: Axes, t, amplitudes, rates, labels, colors) -> None:
+def mode_decay(ax: Axes, t, amplitudes, rates, labels, colors, *,
+               predicted: str = r"dashed: $e^{-\lambda_k t}$") -> None:
     """Amplitudes of residual modes over time (solid, log scale) against the decay that the
     kernel predicts, `amplitude_0 exp(-rate t)` (dashed, same colour).
 
     Args:
       ax: the axes.  t: times, shape (T,).  amplitudes: shape (T, K), one column per mode.
       rates: predicted rates, shape (K,).  labels, colors: one per mode.
+      predicted: what the dashed lines are, for the legend's title.
     Introduced in notebooks/07.
     """
     import numpy as np
@@ -616,7 +618,7 @@ def mode_decay(ax: Axes, t, amplitudes, rates, labels, colors) -> None:
     ax.set_ylim(max(float(amplitudes.min()), 1e-4 * float(amplitudes.max())) / 2,
                 2 * float(amplitudes.max()))
     ax.set(xlabel="gradient-flow time $t$", ylabel="amplitude of the residual")
-    ax.legend(title="solid: network; dashed: exp(-λ_k t)")
+    ax.legend(title="solid: network; " + predicted)
 
 
 #: Regime -> colour role of the phase figures (as in notebook 06's panel).

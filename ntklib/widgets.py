@@ -32,11 +32,11 @@ _RUNNING: dict[str, Prefetcher] = {}  # per panel name; a rebuilt panel stops th
 
 
 def figure_output(fig: Any) -> dict[str, Any]:
-    """`fig` as a display_data output (the PNG the inline backend makes) for an `Output`
+    """`fig` as a display_data output (a PNG, as the inline backend makes) for an `Output`
     widget. Set directly, never captured: a batch runner (nbclient) then has nothing to send
     back to the kernel, which is what made it wait out its timeout after a widget cell."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
+    fig.savefig(buf, format="png")  # the layout is the figure's own: no second pass
     png = base64.b64encode(buf.getvalue()).decode("ascii")
     return {"output_type": "display_data", "metadata": {},
             "data": {"image/png": png, "text/plain": repr(fig)}}

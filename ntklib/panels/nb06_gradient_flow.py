@@ -46,8 +46,8 @@ def describe_regime(regime: dynamics.Regime) -> str:
     """One readable sentence for a `dynamics.Regime` (a figure title, a notebook's print)."""
     head = f"η = {regime.eta_multiple:.2f} × 2/λ_max: "
     if regime.name == "diverging":
-        return head + ("DIVERGING: the loss blows up (from about 4/λ_max on the network "
-                       "cannot recover); the kernel picture has ended")
+        return head + ("DIVERGING: this run's loss blows up and does not come back; the "
+                       "kernel picture has ended")
     if regime.name == "converging":
         return head + ("converging, as the kernel picture predicts" if regime.eta_multiple < 1
                        else "converging without a spike")
