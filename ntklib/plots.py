@@ -94,6 +94,18 @@ def kernel_heatmap(ax: Axes, K, x, *, title: str, diverging: bool = False,
     ax.grid(False)
 
 
+def quick_log_ticks(axis, numticks: int = 7) -> None:
+    """Plain "1e-3" labels at powers of ten, no minor ticks, on a log `axis` (ax.yaxis):
+    matplotlib's default "$10^{-3}$" labels are mathtext, laid out again on every redraw,
+    which costs a panel that redraws on each slider move tens of milliseconds."""
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    axis.set_major_locator(LogLocator(numticks=numticks))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}"))
+    axis.set_minor_locator(NullLocator())
+
+
 def training_curves(ax: Axes, t, *, network=None, linearized=None, kernel=None,
                     ylabel: str = r"loss $\frac{1}{2}\|U\|^2$", top: float | None = None) -> None:
     """Loss curves against gradient-flow time t = eta k on a log scale, one colour per role.
@@ -109,7 +121,6 @@ def training_curves(ax: Axes, t, *, network=None, linearized=None, kernel=None,
     Introduced in notebooks/06.
     """
     import numpy as np
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     t = np.asarray(t, dtype=float).ravel()
     # plain text, no mathtext: these figures are redrawn by widgets, mathtext is slow
@@ -133,9 +144,7 @@ def training_curves(ax: Axes, t, *, network=None, linearized=None, kernel=None,
     if values.size:
         ax.set_ylim(max(float(values.min()) / 2, 1e-12),
                     top if top is not None else float(values.max()) * 2)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"1e{np.log10(v):.0f}"))
-    ax.yaxis.set_minor_locator(NullLocator())  # minor log ticks are many Tick objects: slow
-    ax.yaxis.set_major_locator(LogLocator(numticks=7))
+    quick_log_ticks(ax.yaxis)
     ax.set(xlabel=r"gradient-flow time $t = \eta k$", ylabel=ylabel)
     ax.legend()
 

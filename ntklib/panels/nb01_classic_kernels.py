@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import data, dynamics, features, plots, train
+from .. import data, features, plots, train
 from . import Choice, Panel
 
 STEPS = 10_000
@@ -29,6 +29,9 @@ ETA_GRID = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1.01, 1.1, 1.5)
 DEGREES = tuple(range(1, 13))
 """Slider values of the degree p (beyond 12 the features are too ill-conditioned for
 gradient descent to show anything in 10 000 steps)."""
+
+D_MAX = DEGREES[-1] + 1
+"""Features at the largest degree (d = 1): every degree's features are padded to this."""
 
 CONVERGED, CLOSE = 1e-3, 0.1
 """L(w_k) / L(w*) - 1 below CONVERGED counts as at the minimum, below CLOSE as close to it."""
@@ -54,16 +57,27 @@ class LearningRateResult(NamedTuple):
     pred_final: np.ndarray  # fit after STEPS steps on X_test (NaN if diverged)
 
 
+def _padded(Phi) -> np.ndarray:
+    """Phi with zero columns up to D_MAX features: a zero feature has zero gradient, so its
+    weight stays 0 and descent is unchanged, while every degree shares one compiled shape
+    (a new degree on the slider costs no compilation)."""
+    Phi = np.asarray(Phi)
+    return np.pad(Phi, ((0, 0), (0, D_MAX - Phi.shape[1])))
+
+
 @functools.lru_cache(maxsize=16)
 def _feature_regression(p: int) -> dict:
-    """What does not depend on eta: features, spectrum, bound and the closed-form fit."""
+    """What does not depend on eta: features, spectrum, bound and the closed-form fit (the
+    small eigenproblem in numpy: no compilation for a new degree)."""
     train_set, test_set = data.load("toy_1d", "train"), data.load("toy_1d", "test")
-    Phi = features.polynomial_features(train_set.X, p)
-    Phi_test = features.polynomial_features(test_set.X, p)
-    w_star = features.least_squares(Phi, train_set.y)
-    H = np.asarray(Phi.T @ Phi)  # the Hessian of L; the nonzero spectrum of Phi Phi^T
+    n = train_set.X.shape[0]  # one call for train and test: one compilation per degree
+    both = np.asarray(features.polynomial_features(np.vstack([train_set.X, test_set.X]), p))
+    H = both[:n].T @ both[:n]  # the Hessian of L; the nonzero spectrum of Phi Phi^T
+    eigvals = np.linalg.eigvalsh(H)
+    Phi, Phi_test = _padded(both[:n]), _padded(both[n:])
+    w_star = features.least_squares(Phi, train_set.y)  # 0 on the zero columns
     return {"train": train_set, "test": test_set, "Phi": Phi, "Phi_test": Phi_test,
-            "eigvals": np.linalg.eigvalsh(H), "bound": dynamics.max_stable_learning_rate(H),
+            "eigvals": eigvals, "bound": 2.0 / float(eigvals[-1]),
             "loss_star": float(features.linear_loss(Phi, train_set.y, w_star)),
             "pred_star": np.asarray(Phi_test @ w_star)}
 
@@ -114,6 +128,7 @@ def draw(r: LearningRateResult) -> Figure:
     if diverged:
         ax_loss.axvline(r.diverged_step, color=plots.COLORS["bound"], ls=":", lw=1.5,
                         label=f"diverged at step {r.diverged_step:,}")
+    plots.quick_log_ticks(ax_loss.yaxis)
     ax_loss.set(xlabel="step $k$", ylabel=r"loss $L(w_k)$",
                 title="the loss explodes" if diverged else r"the loss falls towards $L(w^*)$")
     ax_loss.legend(loc="upper left" if diverged else "upper right", fontsize=8)  # off the curve
