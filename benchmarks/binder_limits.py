@@ -9,9 +9,9 @@ a fresh kernel pinned to ONE core (`taskset -c 0`; the kernel inherits the pinni
      instances: any box that holds an `Output` next to value controls) is moved to a
      neighbouring value, back, to both ends of its range and back, with a pause between moves
      (--think, a learner's reading time, during which a panel may compute ahead). Each move is
-     timed from the new value until the panel has published its new figure (PNG) — the first
-     move of a control separately ("first use"), the others as "after first use"; and the
-     peak resident memory again at the end.
+     timed from the new value until the panel has its new figure (PNG) — a move to a value
+     the control has not shown before as "first use", a move back to one it has shown as
+     "after first use"; and the peak resident memory again at the end.
 Targets (issue 16): peak memory under 1.5 GB per notebook; an update after first use under
 1 s on one core.
 
@@ -96,10 +96,12 @@ def _binder_limits_widgets(think):
                 targets = [near, start, control.min, control.max, start]
             else:
                 continue
-            moves = []
+            moves, seen = [], [start]
             for target in targets:
                 if target == control.value:
                     continue
+                revisit = target in seen
+                seen.append(target)
                 before = len(published)
                 t0 = _time.perf_counter()
                 error = None
@@ -109,7 +111,7 @@ def _binder_limits_widgets(think):
                     error = f"{type(exc).__name__}: {exc}"[:200]
                 figure = published[-1] - t0 if len(published) > before else None
                 moves.append({"to": repr(target)[:40], "seconds": _time.perf_counter() - t0,
-                              "figure_seconds": figure, "error": error})
+                              "figure_seconds": figure, "error": error, "revisit": revisit})
                 _time.sleep(think)
             records.append({"panel": p, "control": control.description or type(control).__name__,
                             "kind": type(control).__name__, "moves": moves})
@@ -161,12 +163,10 @@ def measure_one(path: Path, think: float, timeout: int) -> dict[str, Any]:
 def summarize(r: dict[str, Any]) -> dict[str, Any]:
     first, after, errors = [], [], 0
     for control in r.get("widgets", []):
-        times = [m["figure_seconds"] if m["figure_seconds"] is not None else m["seconds"]
-                 for m in control["moves"]]
+        for m in control["moves"]:  # a value shown before is "after first use"
+            t = m["figure_seconds"] if m["figure_seconds"] is not None else m["seconds"]
+            (after if m.get("revisit") else first).append(t)
         errors += sum(m["error"] is not None for m in control["moves"])
-        if times:
-            first.append(times[0])
-            after += times[1:]
     return {"notebook": r["notebook"], "top_to_bottom_s": round(r["top_to_bottom_s"], 1),
             "peak_run_gb": round(r["peak_rss_run"] / 1e9, 2),
             "peak_widgets_gb": round(r["peak_rss_widgets"] / 1e9, 2),

@@ -21,11 +21,6 @@ spec = importlib.util.spec_from_file_location("colab_cell", ROOT / "tools" / "co
 colab_cell = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(colab_cell)
 
-#: Set to True once tools/colab_cell.py has been run on notebooks/ (after the notebook edits
-#: of issue 16 have landed): from then on every notebook must start with the current cell.
-NOTEBOOKS_HAVE_THE_CELL = False
-
-
 def _run(source: str) -> str:
     """Execute the cell's source as a kernel would; what it printed."""
     printed = io.StringIO()
@@ -88,8 +83,10 @@ def test_the_cell_is_short_and_starts_with_its_marker():
 
 def test_the_tool_inserts_once_then_updates_in_place(tmp_path):
     path = tmp_path / "nb.ipynb"
-    shutil.copy(ROOT / "notebooks" / "01_classic_kernels.ipynb", path)
-    before = json.loads(path.read_text())
+    before = json.loads((ROOT / "notebooks" / "01_classic_kernels.ipynb").read_text())
+    before["cells"] = [c for c in before["cells"]  # the notebook as it was without the cell
+                       if not "".join(c["source"]).startswith(colab_cell.MARKER)]
+    path.write_text(json.dumps(before))
     assert colab_cell.main([str(path)]) == 0
     once = path.read_text()
     nb = json.loads(once)
@@ -118,7 +115,5 @@ def test_the_cell_passes_ruff(tmp_path):
     assert done.returncode == 0, done.stdout
 
 
-@pytest.mark.skipif(not NOTEBOOKS_HAVE_THE_CELL,
-                    reason="until tools/colab_cell.py is run on notebooks/ (issue 16)")
 def test_every_notebook_starts_with_the_setup_cell():
     assert colab_cell.main(["--check"]) == 0
