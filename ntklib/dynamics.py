@@ -1,4 +1,4 @@
-"""Training dynamics of a kernel model in closed form (MATH.md section 6; notebooks/06).
+"""Training dynamics of a kernel model in closed form (notebooks/06_gradient_flow.ipynb).
 
 In the lazy regime the residual `U = f(w, X) - y` on the training set obeys
 
@@ -172,7 +172,7 @@ class KernelDynamics(NamedTuple):
     """Training under one fixed kernel K, from ONE eigendecomposition `K = V Lambda V^T`.
 
     Built by `kernel_dynamics(K, U0, K_test_train=..., f0_test=...)`. Every formula of
-    MATH.md section 6 is a cheap product in the eigenbasis:
+    gradient flow is a cheap product in the eigenbasis:
 
     - `dyn(t)`: gradient flow `U(t) = V exp(-Lambda t) V^T U0` (`modes(t)`: `V^T U(t)`;
       `loss(t)`: `1/2 |U(t)|^2`; `time_to(fraction)`: when the loss falls to a fraction);
@@ -494,7 +494,7 @@ def circulant_eigenvalues(K: Array) -> Array:
     (every NTK of `net` is one, also with the constant coordinate of `net.embed`), K is
     circulant: its eigenvectors are cos(k theta) and sin(k theta), with eigenvalue
     `lambda_k = sum_j K[0, j] cos(2 pi k j / n)` (twice for 0 < k < n/2). `lambda_k / n` tends
-    to MATH.md's `(1/pi) int_0^pi K(phi) cos(k phi) dphi` as n grows.
+    to `(1/pi) int_0^pi K(phi) cos(k phi) dphi` as n grows.
 
     Args:
       K: Gram matrix of the n circle points, shape (n, n), symmetric and circulant

@@ -1,4 +1,4 @@
-"""Classic kernels and their explicit feature maps (MATH.md sections 1-2; notebooks 01, 02).
+"""Classic kernels and their explicit feature maps (notebooks 01 and 02).
 
 Section 1: a fixed feature map `phi: R^d -> R^D` and the model `f(w, x) = w . phi(x)`, linear
 in `w`. For the polynomial map `D = C(d + p, p)` grows combinatorially.
@@ -411,7 +411,7 @@ def least_squares(Phi: Array, y: Array, lam: float = 0.0) -> Array:
 def linear_loss(Phi: Array, y: Array, w: Array) -> Array:
     """Squared loss of the model f(w, x) = w . phi(x): L(w) = 1/2 sum_j (w . phi(x_j) - y_j)^2.
 
-    A sum, not a mean (MATH.md conventions). Convex in w: its Hessian Phi^T Phi is PSD.
+    A sum, not a mean (the convention of every notebook). Convex in w: its Hessian Phi^T Phi is PSD.
 
     Args:
       Phi: features phi(x_j) as rows, shape (n, D).  y: targets, shape (n,).

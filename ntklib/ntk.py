@@ -1,4 +1,4 @@
-"""The Neural Tangent Kernel of the notes' network (MATH.md section 5; notebooks/05).
+"""The Neural Tangent Kernel of the notes' network (notebooks/05_neural_tangent_kernel.ipynb).
 
 Finite width, closed form (no Jacobian of shape (n, P) is ever formed):
 
