@@ -91,8 +91,9 @@ bench: $(BENCH_STAMP) $(STAMP)
 	  --ntklib-only --cells-from build/bench/ntk.jsonl
 	@# a failure here (e.g. the widget layer mid-rewrite) must not lose the measurements above
 	-$(BIN)/python benchmarks/notebook_bench.py --out build/bench/notebooks.json
+	-$(BIN)/python benchmarks/binder_limits.py --out build/bench/binder_limits.json
 	$(BIN)/python benchmarks/report.py build/bench/ntk.jsonl build/bench/ntk-learners.jsonl \
-	  --notebooks build/bench/notebooks.json
+	  --notebooks build/bench/notebooks.json --binder build/bench/binder_limits.json
 
 # Point every Binder badge of README.md at [project.urls] Repository of pyproject.toml.
 readme:

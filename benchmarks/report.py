@@ -502,7 +502,7 @@ METHOD = [
 ]
 
 
-def render(records: list[dict], nb: dict) -> str:
+def render(records: list[dict], nb: dict, binder: dict | None = None) -> str:
     learners = [r for r in records if stack(r) == "learners"]
     records = [r for r in records if stack(r) != "learners"]
     loads = [r["load"][0] for r in records if r.get("load")]
@@ -654,17 +654,49 @@ def render(records: list[dict], nb: dict) -> str:
     else:
         md.append("No notebooks/*.ipynb present when the bench ran "
                   f"({nb.get('notebooks_present', [])}).")
+    md += ["", *binder_section(binder)]
     return "\n".join(md) + "\n"
+
+
+def binder_section(binder: dict | None) -> list[str]:
+    """Section 7: peak memory and one-core times per notebook (benchmarks/binder_limits.py)."""
+    md = ["## 7. Binder's limits: peak memory and one core", ""]
+    if not binder:
+        return [*md, "Not measured in this run (no `build/bench/binder_limits.json`)."]
+    if str(HERE) not in sys.path:  # its neighbour module, however this one was loaded
+        sys.path.insert(0, str(HERE))
+    from binder_limits import LATENCY_TARGET_S, MEMORY_TARGET_GB, summarize
+
+    done = [summarize(r) for r in binder["records"] if "peak_rss_run" in r]
+    series = sum(r["top_to_bottom_s"] for r in done)
+    md += [f"Each notebook in a fresh kernel pinned to core(s) {binder['cores']} "
+           f"(`taskset`), top to bottom, then every control moved to a neighbour, back, to "
+           f"both ends and back, {binder['think_s']:g} s apart (a learner reading; the "
+           "panels compute ahead meanwhile). \"First use\": a value the control had not shown; "
+           "\"after first use\": back to a value it had shown. Peak memory is the kernel's "
+           f"VmHWM. Targets: < {MEMORY_TARGET_GB} GB, < {LATENCY_TARGET_S:g} s after first "
+           f"use. The whole series top to bottom on one core: {series:.0f} s.", "",
+           "| notebook | top to bottom (s) | peak memory run / after widgets (GB) | "
+           "first use max (s) | after first use median / max (s) | errors |",
+           "|---|---|---|---|---|---|"]
+    md += [f"| {r['notebook']} | {r['top_to_bottom_s']} | {r['peak_run_gb']} / "
+           f"{r['peak_widgets_gb']} | {r['first_use_max_s']} | {r['after_median_s']} / "
+           f"{r['after_max_s']} | {r['move_errors'] + (1 if r['error'] else 0)} |"
+           for r in done]
+    return md
 
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ntk", type=Path, nargs="+", help="JSON lines from ntk_bench.py")
     parser.add_argument("--notebooks", type=Path, help="JSON from notebook_bench.py")
+    parser.add_argument("--binder", type=Path, help="JSON from binder_limits.py")
     parser.add_argument("--outdir", type=Path, default=HERE)
     args = parser.parse_args(argv)
     records, nb = load_records(args.ntk, args.notebooks)
-    text = render(records, nb)
+    binder = (json.loads(args.binder.read_text())
+              if args.binder is not None and args.binder.exists() else None)
+    text = render(records, nb, binder)
     args.outdir.mkdir(parents=True, exist_ok=True)
     (args.outdir / "results.json").write_text(json.dumps(records, indent=1) + "\n")
     (args.outdir / "RESULTS.md").write_text(text)

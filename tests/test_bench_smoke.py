@@ -225,3 +225,16 @@ def test_report_keeps_one_record_per_measurement():
     assert not [r for r in kept if r["name"] == "deadline"]
     text = report.render(kept, {})
     assert text.count("| N=64 | float32 |") == 1 and "| 2 | 3 |" in text
+
+
+def test_report_renders_the_binder_limits():
+    record = {"notebook": "x.ipynb", "top_to_bottom_s": 12.34, "peak_rss_run": 6.1e8,
+              "peak_rss_widgets": 7.2e8, "error": None,
+              "widgets": [{"control": "m", "moves": [
+                  {"seconds": 0.8, "figure_seconds": None, "error": None, "revisit": False},
+                  {"seconds": 0.2, "figure_seconds": None, "error": None, "revisit": True}]}]}
+    text = "\n".join(report.binder_section({"cores": "0", "think_s": 1.0,
+                                            "records": [record]}))
+    assert "| x.ipynb | 12.3 | 0.61 / 0.72 | 0.8 | 0.2 / 0.2 | 0 |" in text
+    assert "on one core: 12 s" in text
+    assert "Not measured" in "\n".join(report.binder_section(None))
