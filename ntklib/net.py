@@ -1,4 +1,4 @@
-"""The notes' one-hidden-layer network (MATH.md section 3; notebooks/03).
+"""The notes' one-hidden-layer network (notebooks/03).
 
     f(w, x) = (1/sqrt(m)) * sum_i b_i * sigma(a_i . x),    w = (A, b),
 
@@ -224,8 +224,8 @@ def embed(X: Array, constant: float = 1.0) -> Array:
     """Append a constant coordinate: x -> (x, constant), shape (n, d) -> (n, d + 1).
 
     The notes' network has no biases; the weight on this coordinate plays the bias, and the
-    model stays exactly the notes' model (MATH.md, "Inputs"). Without it a relu network on
-    raw 1-D data can only draw two half-lines through the origin.
+    model stays exactly the notes' model (notebook 03, "The bias-free trap"). Without it a relu
+    network on raw 1-D data can only draw two half-lines through the origin.
     """
     X = v.matrix(X, "X")
     c = float(constant)
@@ -239,7 +239,7 @@ def embed(X: Array, constant: float = 1.0) -> Array:
 INIT_PARAMETERIZATIONS = ("ntk", "standard", "unscaled")
 """The parameterizations `outputs_at_init` compares (notebook 03, "why 1/sqrt(m)"):
 'ntk': N(0, 1) weights and the factor 1/sqrt(m) (the notes' network);
-'standard': no factor, b ~ N(0, 1/m) (MATH.md's standard parameterization);
+'standard': no factor, b ~ N(0, 1/m) (the usual standard parameterization);
 'unscaled': N(0, 1) weights and no factor (the notes' first formula, sum_i b_i sigma(a_i . x)).
 The first two are `PARAMETERIZATIONS`; 'unscaled' exists only to show the variance grow."""
 
@@ -295,7 +295,7 @@ def jacobian(params: Params, X: Array, *, activation: str = "relu",
              parameterization: str = "ntk") -> Array:
     """The features of the network, phi(x_j) = grad_w f(w, x_j), as the rows of J (n, P).
 
-    Closed form (MATH.md section 5), with s the output scale (1/sqrt(m) for 'ntk'):
+    Closed form (derived in notebooks/05), with s the output scale (1/sqrt(m) for 'ntk'):
         d f(x) / d A_ik = s b_i sigma'(a_i . x) x_k,    d f(x) / d b_i = s sigma(a_i . x).
     Columns in the order of `jax.flatten_util.ravel_pytree(params)`: A row by row (m d
     columns), then b (m columns). Memory O(n P): for the kernel alone use `ntk.empirical_ntk`.

@@ -1,11 +1,11 @@
-"""Full-batch gradient descent and its trajectory (MATH.md sections 3 and 6; notebooks 03, 04, 06).
+"""Full-batch gradient descent and its trajectory (notebooks 03, 04, 06).
 
     L(w) = 1/2 * sum_j (f(w, x_j) - y_j)^2,        w_{k+1} = w_k - eta * grad L(w_k),
     grad L(w) = sum_j (f(w, x_j) - y_j) grad_w f(w, x_j)      (sum, not mean: no 1/n),
 
 recorded against step k and gradient-flow time t = eta * k. Above eta = 2/lambda_max the
 kernel picture predicts divergence, yet a wide network may still converge after a loss spike of
-several orders of magnitude (the "catapult", MATH.md "Large learning rates"); so divergence is
+several orders of magnitude (the "catapult", notebooks 04 and 06); so divergence is
 declared only when the loss is non-finite or exceeds `divergence_threshold * (L0 + 1)`.
 
 Compilation: the loop is one `jax.jit` of a nested `lax.scan` whose static arguments are the
@@ -350,7 +350,7 @@ def _descend_network(params0: net.Params, X: Array, y: Array, X_eval: Array, eta
         f0_eval = output(params0, X_eval)
 
     def value_and_grad(w: net.Params) -> tuple[Array, net.Params]:
-        # MATH.md section 5: grad_{a_i} f(x) = scale b_i sigma'(a_i . x) x,
+        # notebook 05: grad_{a_i} f(x) = scale b_i sigma'(a_i . x) x,
         # grad_{b_i} f(x) = scale sigma(a_i . x); grad L = sum_j U_j grad f(x_j).
         Z = pre_activations(w.A, X)
         S, dS = act.fn(Z), act.deriv(Z)
@@ -377,8 +377,9 @@ def train_network(params0: net.Params, X: Array, y: Array, *, eta: float, steps:
     """Gradient descent on the network f(w, x) = (1/sqrt(m)) sum_i b_i sigma(a_i . x) of `net`.
 
     The same iteration as `gradient_descent(network_model(activation, parameterization), ...)`,
-    with the gradient written in closed form (MATH.md section 5) for speed. It runs in the
-    dtype of `params0` (float32 weights: float32 throughout).
+    with the gradient written in closed form for speed (notebooks/05):
+    grad_{a_i} f(x) = s b_i sigma'(a_i . x) x,  grad_{b_i} f(x) = s sigma(a_i . x),  s = 1/sqrt(m).
+    It runs in the dtype of `params0` (float32 weights: float32 throughout).
 
     Args:
       params0: `Params(A=(m, d), b=(m,))`, e.g. from `net.init`.
@@ -428,7 +429,7 @@ def _linear_model(w: Array, Phi: Array) -> Array:
 
 def train_linear(Phi: Array, y: Array, w0: Array | None = None, *, eta: float, steps: int,
                  record_every: int | None = None, Phi_eval: Array | None = None) -> Trajectory:
-    """Gradient descent on a model linear in its weights, f(w) = Phi w (MATH.md section 1).
+    """Gradient descent on a model linear in its weights, f(w) = Phi w (notebook 01).
 
     grad L = sum_j (f_j - y_j) phi(x_j) = Phi^T U, so U_{k+1} = (I - eta Phi Phi^T) U_k:
     it converges for eta < 2 / lambda_max(Phi Phi^T).
@@ -490,7 +491,7 @@ def train_scaled(params0: net.Params, X: Array, y: Array, *, alpha: float, eta: 
                  pad_to: int | None = None) -> Trajectory:
     """Gradient descent on the alpha-scaled network h_alpha(w, x) = alpha (f(w, x) - f(w0, x)).
 
-    The loss is divided by alpha^2 to match (MATH.md section 7):
+    The loss is divided by alpha^2 to match (notebook 08):
         L_alpha(w) = 1/(2 alpha^2) sum_j (h_alpha(w, x_j) - y_j)^2
                    = 1/2 sum_j ((f(w, x_j) - f(w0, x_j)) - y_j / alpha)^2,
     so alpha-scaled training IS the centred training of `train_network(..., centred=True)` on
