@@ -116,11 +116,46 @@ def nb02_rbf_gram(X: Any, lengthscale: float) -> np.ndarray:
     return np.exp(-_sq_distances(X, X) / (2 * ell**2))
 
 
-def nb02_cubic_gram(X: Any) -> np.ndarray:
-    """Exercise 2 of notebook 02: the Gram matrix of the homogeneous cubic kernel (x . x')^3,
-    which any correct feature map phi of it reproduces as phi(X) phi(X)^T; shape (n, n)."""
+def nb02_check_cubic_features(phi: Any, X: Any) -> None:
+    """Exercise 2 of notebook 02: check a learner's feature map `phi` of the homogeneous cubic
+    kernel (x . x')^3 in d = 2, and print one line as `check` does.
+
+    A feature map is not unique (any rotation of the features gives the same inner products),
+    so the features are not compared with fixed values. The check asks for the minimal map,
+    four features: phi(X) must have shape (n, 4), and phi(Z) phi(Z)^T must equal (Z Z^T)^3 both
+    on the learner's points Z = X and on 7 further points the learner does not see.
+
+    Args:
+      phi: the learner's function, (k, 2) array -> (k, D) array; None means not answered yet.
+      X: the exercise's points, shape (n, 2).
+    Prints:
+      one line, `<verdict>: <details>`, the verdict one of VERDICTS.
+    """
+    name = "phi_hand"
+    if phi is None:
+        print(f"missing: {name} is still None; replace it with your function and run the cell")
+        return
+    if not callable(phi):
+        print(f"wrong: {name} must be a function of X, got {type(phi).__name__}")
+        return
     X = np.asarray(X, dtype=float)
-    return (X @ X.T) ** 3
+    hidden = np.random.default_rng(20).normal(size=(7, 2))
+    try:
+        F, F_hidden = (np.asarray(phi(Z), dtype=float) for Z in (X, hidden))
+    except Exception as error:  # a learner's bug: say what it was, do not raise
+        print(f"wrong: {name} raised {type(error).__name__}: {error}")
+        return
+    if F.shape != (X.shape[0], 4):
+        print(f"wrong: {name}(X) has shape {F.shape}; the cubic kernel in d = 2 needs "
+              f"(n, number of monomials of degree exactly 3)")
+        return
+    if F_hidden.shape != (hidden.shape[0], 4):
+        print(f"wrong: {name} of 7 other points has shape {F_hidden.shape}, not (7, 4)")
+        return
+    answer = np.concatenate([(F @ F.T).ravel(), (F_hidden @ F_hidden.T).ravel()])
+    expected = np.concatenate([((X @ X.T) ** 3).ravel(), ((hidden @ hidden.T) ** 3).ravel()])
+    print(_verdict(answer, expected, f"{name}(X) {name}(X)^T", 1e-8, 1e-2)
+          + " (on X and on 7 hidden points)")
 
 
 def nb02_rbf_ridge_rmse(X: Any, y: Any, X_test: Any, y_test: Any, *, lengthscale: float,

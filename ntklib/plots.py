@@ -400,7 +400,8 @@ def contraction_factor(ax: Axes, eigvals, eta_multiple: float | None = None, *,
             ax.plot(eta_multiple, min(r, 2.0), "o", ms=9, mec=COLORS["data"],
                     label=f"this $\\eta$: rate {shown}", clip_on=False,
                     color=COLORS["bound"] if r >= 1 else "white")
-    ax.set(xlim=(0, top), ylim=(0, 2), xlabel=r"$\eta\ /\ (2/\lambda_{\max})$",
+    # ylim above 2: a marker at the largest rate, 2 (eta = 1.5 x the bound), is not cut off
+    ax.set(xlim=(0, top), ylim=(0, 2.1), xlabel=r"$\eta\ /\ (2/\lambda_{\max})$",
            ylabel=r"error factor per step $|1 - \eta\lambda_i|$",
            title="shrinks below 1, grows above")
     ax.legend(loc="upper left", fontsize=8)
@@ -535,18 +536,25 @@ def rbf_truncation(ax_kernel: Axes, ax_error: Axes, X, exact, partial, errors, n
     ax_kernel.plot(x, np.asarray(exact), color=COLORS["kernel"], lw=3, alpha=0.6,
                    label="exact RBF")
     palette = [COLORS["network"], COLORS["linearized"], COLORS["init"], COLORS["data"]]
+    height = float(np.ptp(np.asarray(exact, dtype=float)))
     for k, n in enumerate(n_terms):
+        hidden = np.max(np.abs(partial[:, n - 1] - np.asarray(exact))) < 0.01 * height
         ax_kernel.plot(x, partial[:, n - 1], "--", lw=1.5, color=palette[k % len(palette)],
-                       label=f"$D = {n}$")
+                       label=f"$D = {n}$" + (" (hidden under the exact curve)" if hidden else ""))
     ax_kernel.set(xlabel="$x$", ylabel=f"$K(x, {x0:g})$", ylim=(-0.2, 1.2),
                   title=f"truncated feature map, $\\ell = {lengthscale:g}$")
     ax_kernel.legend(fontsize=8)
     errors = np.asarray(errors, dtype=float)
     ns = np.arange(1, errors.size + 1)
-    ax_error.semilogy(ns, np.maximum(errors, 1e-17), "o-", ms=3, color=COLORS["kernel"])
+    ax_error.semilogy(ns, np.maximum(errors, 1e-17), "o-", ms=3, color=COLORS["kernel"],
+                      label="truncation error")
+    floor = np.finfo(float).eps * float(np.max(np.abs(exact)))
+    ax_error.axhline(floor, color=COLORS["target"], ls=":", lw=1.5,
+                     label=r"float64 round-off $\varepsilon\,\max K$")
     ax_error.set(xlabel="number of features $D$",
                  ylabel=r"$\max_x |\langle\phi_D(x),\phi_D(x_0)\rangle - K(x,x_0)|$",
-                 title="close for large $D$, exact for none")
+                 title="close for large $D$, exact for none (down to round-off)")
+    ax_error.legend(fontsize=8, loc="upper right")
 
 
 # --- notebooks 03-04 (continued): the network and its linearization side by side ---

@@ -177,12 +177,27 @@ def test_nb02_rbf_gram_is_the_library_kernel():
                                rtol=1e-5, atol=1e-6)
 
 
-def test_nb02_cubic_gram_is_an_inner_product_of_four_features():
-    from ntklib.exercises import nb02_cubic_gram
-    X = np.random.default_rng(3).normal(size=(6, 2))
+def _cubic_phi(X):
     x1, x2 = X[:, 0], X[:, 1]
-    phi = np.stack([x1**3, np.sqrt(3) * x1**2 * x2, np.sqrt(3) * x1 * x2**2, x2**3], axis=1)
-    np.testing.assert_allclose(nb02_cubic_gram(X), phi @ phi.T, rtol=1e-10, atol=1e-12)
+    return np.stack([x1**3, np.sqrt(3) * x1**2 * x2, np.sqrt(3) * x1 * x2**2, x2**3], axis=1)
+
+
+@pytest.mark.parametrize(("phi", "verdict"), [
+    (None, "missing"),
+    (_cubic_phi, "right"),
+    (lambda X: _cubic_phi(X)[:, ::-1] @ np.diag([1, -1, 1, 1]), "right"),  # reordered, a sign
+    (lambda X: _cubic_phi(X) * np.array([1, 3, 3, 1]) ** 0.5 / 3**0.25, "wrong"),  # wrong weights
+    (lambda X: np.stack([X[:, 0] ** 3, X[:, 0] ** 2 * X[:, 1], X[:, 0] * X[:, 1] ** 2,
+                         X[:, 1] ** 3], axis=1), "wrong"),  # no sqrt(3)
+    (lambda X: np.hstack([_cubic_phi(X), np.zeros((len(X), 1))]), "wrong"),  # 5 features
+    (lambda X: (X @ X.T) ** 3, "wrong"),  # the kernel itself, no feature map
+    (lambda X: 1 / 0, "wrong"),
+])
+def test_nb02_check_cubic_features_needs_a_feature_map(capsys, phi, verdict):
+    from ntklib.exercises import nb02_check_cubic_features
+    X = np.random.default_rng(3).normal(size=(5, 2))
+    nb02_check_cubic_features(phi, X)
+    assert capsys.readouterr().out.startswith(verdict + ":")
 
 
 def test_nb02_rbf_ridge_rmse_is_the_library_fit():

@@ -48,7 +48,7 @@ class LearningRateResult(NamedTuple):
     rate: float           # max_i |1 - eta lambda_i|: the error factor per step
     loss: np.ndarray      # L(w_k), k = 0..STEPS (NaN after a divergence)
     loss_star: float      # L(w*), the closed-form minimum
-    diverged_step: int    # first step where descent diverged, -1 if it did not
+    diverged_step: int    # first step with L > 1e10 (L0 + 1) (train's threshold), -1 if none
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray
@@ -106,7 +106,8 @@ def _verdict(r: LearningRateResult) -> str:
     """The suptitle: what happened after STEPS steps, true at every slider position."""
     head = rf"$\eta = {r.eta_multiple:.2f} \times 2/\lambda_{{\max}} = {r.eta:.4g}$: "
     if r.diverged_step >= 0:
-        return head + f"gradient descent diverges (at step {r.diverged_step:,})"
+        return head + (f"gradient descent diverges (the loss passes $10^{{10}}(L_0 + 1)$ "
+                       f"at step {r.diverged_step:,})")
     ratio = float(r.loss[-1] / r.loss_star)
     shown = f"{ratio:.4f}" if ratio < 10 else f"{ratio:.3g}"
     where = ("at the minimum" if ratio - 1 < CONVERGED else
@@ -127,7 +128,7 @@ def draw(r: LearningRateResult) -> Figure:
                     label=r"$L(w^*)$, closed form")
     if diverged:
         ax_loss.axvline(r.diverged_step, color=plots.COLORS["bound"], ls=":", lw=1.5,
-                        label=f"diverged at step {r.diverged_step:,}")
+                        label=f"$L > 10^{{10}}(L_0 + 1)$ from step {r.diverged_step:,}")
     plots.quick_log_ticks(ax_loss.yaxis)
     ax_loss.set(xlabel="step $k$", ylabel=r"loss $L(w_k)$",
                 title="the loss explodes" if diverged else r"the loss falls towards $L(w^*)$")

@@ -87,7 +87,11 @@ def draw(r: KernelRidgeResult) -> Figure:
     rank = int(np.sum(r.eigvals > r.roundoff))
     ax_eig.set_title(f"numerical rank {rank} of {r.eigvals.size} (exact rank {r.exact_rank})")
     low, high = ax_eig.get_ylim()
-    ax_eig.set_ylim(min(low, r.lam / 10) if r.lam > 0 else low, high)
+    low = min(low, r.lam / 10) if r.lam > 0 else low
+    high = max(high, 2 * r.lam)
+    # headroom above every eigenvalue and the lam line (a third of the log range): the legend
+    # sits there and hides no data at any slider position
+    ax_eig.set_ylim(low, high * (high / low) ** 0.35)
     ax_eig.legend(fontsize=8, loc="upper right")
     return fig
 
