@@ -257,14 +257,14 @@ def nb07_exercise1() -> float:
     return nb07_relu_circle_eigenvalue(2) / nb07_relu_circle_eigenvalue(4)
 
 
-def nb07_exercise2(K: Any) -> float:
+def nb07_exercise3(K: Any) -> float:
     """v_1^T K^-1 v_1 for the unit top eigenvector v_1 of K, by a linear solve."""
     K = np.asarray(K, dtype=np.float64)
     v = np.linalg.eigh(K)[1][:, -1]
     return float(v @ np.linalg.solve(K, v))
 
 
-def nb07_exercise3(K: Any, y: Any, fraction: float = 0.01) -> float:
+def nb07_exercise4(K: Any, y: Any, fraction: float = 0.01) -> float:
     """Flow time at which (1/2)|exp(-K t) y|^2 falls to `fraction` of (1/2)|y|^2 (bisection)."""
     lam, V = np.linalg.eigh(np.asarray(K, dtype=np.float64))
     c2 = (V.T @ np.asarray(y, dtype=np.float64)) ** 2

@@ -115,14 +115,14 @@ def test_nb07_relu_circle_spectrum_against_quadrature():
 
 
 def test_nb07_exercises():
-    from ntklib.exercises import nb07_exercise1, nb07_exercise2, nb07_exercise3
+    from ntklib.exercises import nb07_exercise1, nb07_exercise3, nb07_exercise4
     assert abs(nb07_exercise1() - 175 / 19) < 1e-12
     rng = np.random.default_rng(0)
     B = rng.normal(size=(6, 6))
     K = B @ B.T + 0.1 * np.eye(6)
-    assert abs(nb07_exercise2(K) - 1 / np.linalg.eigvalsh(K)[-1]) < 1e-10
+    assert abs(nb07_exercise3(K) - 1 / np.linalg.eigvalsh(K)[-1]) < 1e-10
     y = rng.normal(size=6)
-    t = nb07_exercise3(K, y)
+    t = nb07_exercise4(K, y)
     lam, V = np.linalg.eigh(K)
     U = V @ (np.exp(-lam * t) * (V.T @ y))
     assert abs(U @ U / (y @ y) - 0.01) < 1e-9

@@ -84,26 +84,35 @@ def compute(*, m: int, eta_multiple: float) -> PhaseResult:
 
 
 def draw(r: PhaseResult) -> Figure:
-    """Left: network and linearized loss; right: lambda_max(K(w_k)) against 2/eta."""
+    """Left: network and linearized loss; right: lambda_max(K(w_k)) against 2/eta.
+
+    Time is on a log axis from the first step, so the values at t = 0 (the loss L0 and
+    lambda_0) are drawn as dotted horizontal lines: a narrow network can jump in one step.
+    """
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.8), layout="none")
     fig.subplots_adjust(left=0.085, right=0.98, bottom=0.25, top=0.82, wspace=0.25)
     finite = r.loss[np.isfinite(r.loss)]
     # log time from the first step: a catapult is over within a few dozen steps
     plots.training_curves(ax1, r.t[1:], network=r.loss[1:], linearized=r.linearized[1:],
                           top=30 * float(finite.max()))
+    ax1.axhline(r.loss[0], color=plots.COLORS["target"], ls=":",
+                label=rf"$\mathcal{{L}}_0 = {r.loss[0]:.3g}$ (at $t = 0$)")
+    ax1.legend(fontsize=9)
     ax1.set_title("loss: network and its linearization", y=1.01)
     # past a divergence the weights are not finite: no kernel left to measure
     at = np.rint(r.record_t / r.eta).astype(int)
     lam = np.where(np.isfinite(r.loss[np.clip(at, 0, r.loss.size - 1)]), r.lambda_max, np.nan)
-    ax2.plot(r.record_t[1:], lam[1:], color=plots.COLORS["network"], label="λ_max of K(w_k)")
+    ax2.plot(r.record_t[1:], lam[1:], color=plots.COLORS["network"],
+             label=r"$\lambda_{\max}(K(w_k))$")
     ax2.axhline(2 / r.eta, color=plots.COLORS["bound"], ls="--",
-                label="2/η (stable below)")
-    ax2.axhline(r.lambda0, color=plots.COLORS["target"], ls=":", label="λ₀ (at init)")
+                label=r"$2/\eta$ (stable below)")
+    ax2.axhline(r.lambda0, color=plots.COLORS["target"], ls=":",
+                label=rf"$\lambda_0 = {r.lambda0:.3g}$ (at $t = 0$)")
     # a diverging lambda_max leaves through the top
     seen = float(np.nanmax(lam)) if np.any(np.isfinite(lam)) else r.lambda0
     top = max(min(seen, 3 * r.lambda0), 2 / r.eta, r.lambda0)
-    ax2.set(ylim=(0, 1.15 * top), xlabel="gradient-flow time t = ηk",
-            ylabel="top eigenvalue λ_max of the NTK")
+    ax2.set(ylim=(0, 1.15 * top), xlabel=r"gradient-flow time $t = \eta k$",
+            ylabel=r"top eigenvalue $\lambda_{\max}$ of the NTK")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.set_xlim(r.t[1], r.t[-1])
@@ -115,8 +124,9 @@ def draw(r: PhaseResult) -> Figure:
     ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8,
                frameon=False)
     regime = dynamics.Regime(r.regime, r.eta_multiple, r.peak, r.final)
-    fig.suptitle(textwrap.fill(f"m = {r.m}, erf, {PHASE_STEPS} steps: "
-                               + describe_regime(regime), 120),
+    # the notebook calls the kernel's top eigenvalue at initialisation lambda_0
+    text = describe_regime(regime).replace("2/λ_max", "2/λ₀")
+    fig.suptitle(textwrap.fill(f"m = {r.m}, erf, {PHASE_STEPS} steps: " + text, 120),
                  color=plots.COLORS[plots.REGIME_ROLES[r.regime]], fontsize=11)
     return fig
 
@@ -124,7 +134,7 @@ def draw(r: PhaseResult) -> Figure:
 PANEL = Panel(
     "07 learning-rate phases", compute, draw,
     {"m": Choice("width m", WIDTHS, 4096, "{:d}"),
-     "eta_multiple": Choice("η / (2/λmax)", ETA_GRID, 1.5, "{:.2f}")},
+     "eta_multiple": Choice("η / (2/λ₀)", ETA_GRID, 1.5, "{:.2f}")},
     prefetch=("m",))
 
 
@@ -142,6 +152,7 @@ class WidthSweep(NamedTuple):
     init_kernel: np.ndarray   # control, no training: the prediction of the network's own
                               # NTK at initialisation K_m(w0) vs the infinite-width one
     drift: np.ndarray         # network vs the prediction of its own K_m(w0)
+    kernel_error: np.ndarray  # ||K_m(w0) - K||_F / ||K||_F on the training inputs
 
 
 def width_sweep(key, X, y, X_test, y_test, *, widths, seeds: int, eta: float,
@@ -165,9 +176,10 @@ def width_sweep(key, X, y, X_test, y_test, *, widths, seeds: int, eta: float,
         kd = dynamics.kernel_dynamics(K, -y, K_test_train=Ks, f0_test=zeros)
         return np.asarray(kd.gd_predict(eta, steps)[-1])
 
-    f_inf = gd_prediction(ntk.infinite_width_ntk(X), ntk.infinite_width_ntk(X_test, X))
+    K_inf = ntk.infinite_width_ntk(X)
+    f_inf = gd_prediction(K_inf, ntk.infinite_width_ntk(X_test, X))
     widths = np.asarray(widths)
-    out = np.zeros((4, seeds, widths.size))
+    out = np.zeros((5, seeds, widths.size))
     X32, Xt32, y32 = (a.astype(jnp.float32) for a in (X, X_test, y))
     for s in range(seeds):
         for i, m in enumerate(widths):
@@ -176,28 +188,48 @@ def width_sweep(key, X, y, X_test, y_test, *, widths, seeds: int, eta: float,
                                                record_every=steps, X_eval=Xt32,
                                                centred=True).predictions[-1], np.float64)
             p64 = net.Params(*(jnp.asarray(a, jnp.float64) for a in p0))
-            f_init = gd_prediction(ntk.empirical_ntk(p64, X), ntk.empirical_ntk(p64, X_test, X))
+            K_m = ntk.empirical_ntk(p64, X)
+            f_init = gd_prediction(K_m, ntk.empirical_ntk(p64, X_test, X))
             for j, (a, b) in enumerate(((f, y_test), (f, f_inf), (f_init, f_inf), (f, f_init))):
                 out[j, s, i] = np.sqrt(np.mean((a - b) ** 2))
+            out[4, s, i] = float(jnp.linalg.norm(K_m - K_inf) / jnp.linalg.norm(K_inf))
     return WidthSweep(widths, *out)
 
 
 # ------------------------------------------------- section 3: fitting true and shuffled labels
 
+class LabelFit(NamedTuple):
+    """Losses over the steps k = 0..steps of one labelling, each of shape (steps + 1,)."""
+
+    network: np.ndarray       # the centred network trained by gradient descent
+    kernel_flow: np.ndarray   # the kernel ODE with the infinite-width K, at t = eta k
+    kernel_gd: np.ndarray     # gradient descent on the fixed infinite-width K, same step
+    init_gd: np.ndarray       # control: gradient descent on the network's own K_m(w0)
+
+
 def label_fits(params0, X, labels: dict, K, *, eta: float, steps: int) -> dict:
-    """Losses of a centred relu network trained on each labelling, and of the kernel.
+    """Losses of a centred relu network trained on each labelling, and of the kernels.
 
     For each `name: y` in `labels`: gradient descent on the network from `params0` (float32)
     and, with the kernel K (float64), the kernel ODE's loss at the same times t = eta k and
-    gradient descent on the fixed kernel with the same step. Returns
-    `{name: (network, kernel_flow, kernel_gd)}`, each an array of shape (steps + 1,).
+    gradient descent on the fixed kernel with the same step; as a control, gradient descent
+    with the same step on the network's own empirical NTK at initialisation K_m(w0)
+    (float64, from the same weights): the network without any change of its kernel.
+    Returns `{name: LabelFit}`.
     """
+    from .. import ntk
+
     X32 = jnp.asarray(X, jnp.float32)
+    p64 = net.Params(*(jnp.asarray(a, jnp.float64) for a in params0))
+    K_m = ntk.empirical_ntk(p64, jnp.asarray(X, jnp.float64))
     out = {}
     for name, y in labels.items():
         r = train.train_network(params0, X32, jnp.asarray(y, jnp.float32), eta=eta,
                                 steps=steps, record_every=steps, centred=True)
         kd = dynamics.kernel_dynamics(K, -jnp.asarray(y, jnp.float64))
-        out[name] = (np.asarray(r.loss, np.float64), np.asarray(kd.loss(np.asarray(r.times))),
-                     np.asarray(kd.gd_loss(eta, steps), np.float64))
+        kd_m = dynamics.kernel_dynamics(K_m, -jnp.asarray(y, jnp.float64))
+        out[name] = LabelFit(np.asarray(r.loss, np.float64),
+                             np.asarray(kd.loss(np.asarray(r.times))),
+                             np.asarray(kd.gd_loss(eta, steps), np.float64),
+                             np.asarray(kd_m.gd_loss(eta, steps), np.float64))
     return out
