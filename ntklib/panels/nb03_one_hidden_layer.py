@@ -8,6 +8,8 @@ initialisation and after training; the title gives the relative weight change
 ||w_T - w0|| / ||w0|| and the gradient-flow time t = eta * STEPS it reached (eta is
 TIME / STEPS, lowered to 1 / lambda_max at widths where that is smaller, so t can be below
 TIME). As m grows the functions at initialisation become Gaussian and the weights move less.
+At the narrowest widths every relu can die during training (output 0 at every x): the panel
+names that a dead network, not a fit, and does not read its weight change as lazy.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ one compiled program serves them all, so a new width costs no compilation."""
 
 SAMPLES = 6
 """Independent initialisations drawn for the left panel."""
+
+DEAD = 1e-6
+"""A trained network whose outputs on the test grid are all below this in size is dead (every
+relu off)."""
+
+YLIM = (-4.5, 3.5)
+"""Shared y-range: room for the draws at initialisation (the trained network of NETWORK_KEY
+reaches -3.8 at x = -1 for m = 64 and 128, a draw about 3.7 standard deviations out)."""
 
 _SAMPLES_KEY = jax.random.key(3)
 """The key of the six extra initialisations (split into SAMPLES keys, nested widths each)."""
@@ -113,22 +123,35 @@ def draw(r: WidthResult) -> Figure:
     for i, f in enumerate(r.samples):
         ax1.plot(x, f, color=plots.COLORS["init"], lw=1.2, alpha=0.8,
                  label=f"$f(w_0, x)$, {SAMPLES} draws" if i == 0 else None)
-    ax1.set(xlabel="$x$", ylabel="$f(x)$", ylim=(-3.5, 3.5),
+    ax1.set(xlabel="$x$", ylabel="$f(x)$", ylim=YLIM,
             title="at initialisation: random functions")
     ax1.legend(loc="upper left")
     plots.data_and_target(ax2, r.x_train, r.y_train, x, r.y_test)
     ax2.plot(x, r.f0, ":", color=plots.COLORS["init"], lw=1.5, label="$f(w_0, x)$")
+    dead = not r.diverged and float(np.max(np.abs(r.fT))) < DEAD
     if r.diverged:
         ax2.text(0.5, 0.1, "training diverged", transform=ax2.transAxes, ha="center",
                  color=plots.COLORS["bound"])
+    elif dead:
+        ax2.plot(x, r.fT, color=plots.COLORS["network"], label="$f(w_T, x) = 0$: dead")
     else:
         ax2.plot(x, r.fT, color=plots.COLORS["network"], label="$f(w_T, x)$, trained")
-    ax2.set(xlabel="$x$", title=f"trained to $t = \\eta k = {r.t_final:.3g}$: "
-            f"loss ${r.loss0:.3g} \\to {r.lossT:.3g}$")
+    if dead:
+        ax2.set(xlabel="$x$", title=f"every relu died during training (output 0):\n"
+                f"a dead network, not a fit (loss ${r.loss0:.3g} \\to {r.lossT:.3g}$)")
+        ax2.title.set_fontsize(10)
+    else:
+        ax2.set(xlabel="$x$", title=f"trained to $t = \\eta k = {r.t_final:.3g}$: "
+                f"loss ${r.loss0:.3g} \\to {r.lossT:.3g}$")
     ax2.legend(loc="upper left")
     lowered = "" if r.eta == TIME / STEPS else r" = 1/\lambda_{\max}"
-    fig.suptitle(f"width $m = {r.m}$: relative weight change $\\|w_T - w_0\\| / \\|w_0\\| = "
-                 f"{r.change:.3f}$   ({STEPS} steps, $\\eta = {r.eta:.3g}{lowered}$)")
+    if dead:
+        fig.suptitle(f"width $m = {r.m}$: the network died, so its weight change "
+                     f"$\\|w_T - w_0\\| / \\|w_0\\| = {r.change:.3f}$ is not lazy training"
+                     f"   ({STEPS} steps, $\\eta = {r.eta:.3g}{lowered}$)")
+    else:
+        fig.suptitle(f"width $m = {r.m}$: relative weight change $\\|w_T - w_0\\| / \\|w_0\\| = "
+                     f"{r.change:.3f}$   ({STEPS} steps, $\\eta = {r.eta:.3g}{lowered}$)")
     return fig
 
 
