@@ -7,8 +7,11 @@ Left: both functions after STEPS steps, with the data. Middle: both losses again
 gradient-flow time t = eta k. Right: the relative weight change ||w_T - w0|| / ||w0|| of each,
 next to the reference c / sqrt(m) with c fitted once (GAUGE_WIDTHS at the default rate).
 Below eta_multiple = 1 both train and, for wide networks, agree; above it f_lin diverges
-while the network may survive after a loss spike (the catapult); further up both diverge,
-which the panel says in words (`PanelError`).
+while the network may survive after a loss spike: a catapult when it still fits (final loss
+below CATAPULT times its loss at eta_multiple = GAUGE_ETA and below half its initial loss),
+otherwise a survivor that does not fit in STEPS steps, or a dead network (every relu off,
+output 0), which the headline names in every case; further up both diverge, which the panel
+says in words (`PanelError`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ relative weight change times sqrt(m), geometric mean over these widths, at this 
 DEAD = 1e-6
 """A surviving network whose outputs are all below this in size is dead (every relu off)."""
 
+CATAPULT = 2.0
+"""A network that survives above 2 / lambda_max is called a catapult only if its final loss is
+below this multiple of its final loss at eta_multiple = GAUGE_ETA (the lazy fit at that width)
+and below half its initial loss."""
+
 
 class LazyResult(NamedTuple):
     """f and f_lin trained from the same w0 at one width and one learning rate."""
@@ -65,6 +73,7 @@ class LazyResult(NamedTuple):
     change: np.ndarray      # ||w_T - w0|| / ||w0||, (2,): network, f_lin (NaN if diverged)
     diverged_step: np.ndarray  # first diverged step, (2,): network, f_lin; -1 if none
     gauge_c: float          # c of the reference c / sqrt(m)
+    fit_loss: float         # the network's final loss at eta_multiple = GAUGE_ETA, this width
 
 
 @functools.lru_cache(maxsize=1)
@@ -111,6 +120,8 @@ def compute(*, m: int, eta_multiple: float) -> LazyResult:
     s = _toy()
     eta, f, lin = _runs(m, eta_multiple)
     runs = (f, lin)
+    fit = (float(f.loss[-1]) if eta_multiple == GAUGE_ETA
+           else float(compute(m=m, eta_multiple=GAUGE_ETA).loss[0, -1]))
     return LazyResult(
         m, eta_multiple, eta, _setup(m)[1], s["x_train"], s["y_train"], s["x_test"],
         s["y_test"], np.asarray(f.predictions[0], float), np.asarray(f.times, float),
@@ -118,21 +129,29 @@ def compute(*, m: int, eta_multiple: float) -> LazyResult:
         np.array([np.asarray(r.loss, float) for r in runs]),
         np.array([float(r.weight_change[-1]) for r in runs]),
         np.array([-1 if r.diverged_step is None else r.diverged_step for r in runs]),
-        gauge_constant())
+        gauge_constant(), fit)
 
 
-def _headline(r: LazyResult) -> str:
+def headline(r: LazyResult) -> str:
     """What the figure shows at this state, true at every position of the sliders."""
     f_gone, lin_gone = r.diverged_step >= 0
+    dead = not f_gone and float(np.max(np.abs(r.pred[0]))) < DEAD
     if lin_gone:
-        if np.max(np.abs(r.pred[0])) < DEAD:
-            return (r"above $2/\lambda_{\max}$ $f_{\mathrm{lin}}$ diverges; the network survives "
-                    "only as a dead network (output 0), not a catapult")
-        return (r"above $2/\lambda_{\max}$ $f_{\mathrm{lin}}$ diverges; the network survives "
-                "(a catapult)")
+        above = r"above $2/\lambda_{\max}$ $f_{\mathrm{lin}}$ diverges; the network survives "
+        if dead:
+            return above + "only as a dead network (output 0), not a catapult"
+        final = float(r.loss[0, -1])
+        if final < CATAPULT * r.fit_loss and final < 0.5 * float(r.loss[0, 0]):
+            return above + "and still fits (a catapult)"
+        return (above + f"but does not fit in {STEPS} steps\n(final loss {final:.2f}; "
+                f"{r.fit_loss:.2f} at $\\eta = {GAUGE_ETA:.2f} \\times 2/\\lambda_{{\\max}}$): "
+                "not a catapult")
     if f_gone:
         return (r"$f_{\mathrm{lin}}$ converges, the network diverges: here $f$ is not its "
                 "Taylor model")
+    if dead:
+        return (r"$f_{\mathrm{lin}}$ trains; the network died (every relu off, output 0): "
+                "a dead network, not a fit")
     return "both train, side by side"
 
 
@@ -164,7 +183,7 @@ def draw(r: LazyResult) -> Figure:
     if notes:
         ax1.text(0.98, 0.97, "\n".join(notes), transform=ax1.transAxes, ha="right", va="top",
                  color=plots.COLORS["bound"], fontsize=10)
-    ax1.set(xlabel="$x$", ylabel="$f(x)$", ylim=(-2.5, 3.2), title=f"after {STEPS} steps")
+    ax1.set(xlabel="$x$", ylabel="$f(x)$", ylim=(-4.0, 3.2), title=f"after {STEPS} steps")
     ax1.legend(loc="upper left", fontsize=8)
     ax2.set(xlabel=r"gradient-flow time $t = \eta k$", ylabel=r"loss $\|U\|^2 / 2$",
             title="loss")
@@ -185,7 +204,7 @@ def draw(r: LazyResult) -> Figure:
     if ref < 1:
         ax3.axvline(ref, color=plots.COLORS["data"], ls="--", lw=1.2)
     fig.suptitle(f"width $m = {r.m}$, $\\eta = {r.eta_multiple:.2f} \\times 2/\\lambda_{{\\max}} = "
-                 f"{r.eta:.3g}$: {_headline(r)}", fontsize=11)
+                 f"{r.eta:.3g}$: {headline(r)}", fontsize=11)
     return fig
 
 
