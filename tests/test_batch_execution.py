@@ -33,7 +33,8 @@ LIVE_TIMEOUT, LIVE_BOUND = 20, 10.0
 #: Each widget cell runs this many times (a fresh panel each time).
 RUNS = 5
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-IMPORT = re.compile(r"^\s*(import|from)\s+\w", re.M)
+#: The cell that imports the panels (`from ntklib import ...`): all a widget cell needs.
+IMPORT = re.compile(r"^\s*(from|import)\s+ntklib\b", re.M)
 
 
 def _is_live(cell) -> bool:
@@ -42,8 +43,8 @@ def _is_live(cell) -> bool:
 
 def widget_notebook(paths: list[Path]):
     """One notebook holding, for each of `paths`, what its widget cells need (its code cells
-    before the first widget cell that import something: the notebooks wire a panel in one
-    cell from imported names, e.g. `widgets.live(nb01.PANEL)`), then every widget cell RUNS
+    before the first widget cell that import ntklib: the notebooks wire a panel in one cell
+    from imported names, e.g. `widgets.live(nb01.PANEL)`), then every widget cell RUNS
     times. One kernel for all: the imports are paid once."""
     cells = []
     for path in paths:
