@@ -274,8 +274,10 @@ def _asin_parts(a: Array) -> tuple[Array, Array]:
     return s + s * z * p, big
 
 
-def _arccos(c: Array) -> Array:
-    """arccos on [-1, 1]: a vectorised float32 polynomial, jnp.arccos otherwise."""
+def fast_arccos(c: Array) -> Array:
+    """arccos on [-1, 1]: in float32 a vectorised polynomial (Cephes asinf, within 2 ulp of
+    pi), which XLA fuses with the kernel's other elementwise work; jnp.arccos otherwise.
+    Used by the relu closed form of `infinite_width_ntk`."""
     if c.dtype != jnp.float32:
         return jnp.arccos(c)
     r, big = _asin_parts(jnp.abs(c))
@@ -284,8 +286,9 @@ def _arccos(c: Array) -> Array:
     return jnp.where(big, jnp.where(c < 0, math.pi + 2 * r, 2 * r), math.pi / 2 - r)
 
 
-def _arcsin(x: Array) -> Array:
-    """arcsin on [-1, 1]: a vectorised float32 polynomial, jnp.arcsin otherwise."""
+def fast_arcsin(x: Array) -> Array:
+    """arcsin on [-1, 1]: in float32 a vectorised polynomial (within 1 ulp of pi/2);
+    jnp.arcsin otherwise. Used by the erf closed form of `infinite_width_ntk`."""
     if x.dtype != jnp.float32:
         return jnp.arcsin(x)
     r, big = _asin_parts(jnp.abs(x))
@@ -296,7 +299,7 @@ def _arcsin(x: Array) -> Array:
 def _relu_closed_form(X1: Array, X2: Array | None) -> NTKParts:
     G, sq1, sq2 = _gram(X1, X2)
     cos, norms = _cosine(G, sq1, sq2)
-    psi = _arccos(-cos)  # = pi - theta
+    psi = fast_arccos(-cos)  # = pi - theta
     sin = jnp.sqrt((1 - cos) * (1 + cos))  # = sin(theta), without a second transcendental
     return NTKParts(G * psi / (2 * math.pi), norms * (sin + psi * cos) / (2 * math.pi))
 
@@ -310,7 +313,7 @@ def _erf_closed_form(X1: Array, X2: Array | None) -> NTKParts:
     # 1/sqrt(p1 p2) as an outer product of two vectors: no square root per entry
     r1, r2 = 1 / jnp.sqrt(p1), 1 / jnp.sqrt(p2)
     return NTKParts(G * (4 / math.pi) / jnp.sqrt(det),
-                    (2 / math.pi) * _arcsin(jnp.clip(2 * G * r1[:, None] * r2[None, :], -1, 1)))
+                    (2 / math.pi) * fast_arcsin(jnp.clip(2 * G * r1[:, None] * r2[None, :], -1, 1)))
 
 
 def _quadrature(X1: Array, X2: Array | None, act: net.Activation, q: int) -> NTKParts:

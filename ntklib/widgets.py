@@ -7,10 +7,9 @@ A `PanelError` (a state the learner reached on purpose) shows as a message; any 
 exception shows as a traceback in the panel, because it is a bug.
 
 Prefetching: after a learner moves a control, one worker thread per panel computes the
-neighbouring options of the panel's `prefetch` controls (the next and previous width), so
-the next step of a slider finds its result ready. Each value has at most one computation
-(a future); a computation that has not started is cancelled when the learner moves on;
-building the panel again shuts the previous worker down. Nothing is computed ahead until a
+neighbouring options of the panel's `prefetch` controls (the next and previous width). Each
+value has at most one computation (a future); one not started is cancelled when the learner
+moves on; building the panel again shuts the previous worker down. Nothing is computed ahead until a
 control moves: batch runs (nbval, nbconvert, papermill) start no thread at all.
 """
 
@@ -54,10 +53,8 @@ def control_widget(spec: Choice | Any) -> w.ValueWidget:
 
 class Prefetcher:
     """One worker thread computing `panel.compute` ahead; one future per set of values.
-
-    `panel.compute` must be cached (e.g. `functools.lru_cache`): a result computed ahead is
-    found there once its future is dropped.
-    """
+    `panel.compute` must be cached: a result computed ahead is found there once its future
+    is dropped."""
 
     def __init__(self, panel: Panel) -> None:
         self.panel = panel
@@ -71,8 +68,7 @@ class Prefetcher:
         return tuple(sorted(values.items()))
 
     def result(self, values: Mapping[str, Any]) -> Any:
-        """`panel.compute(**values)`: waits for a computation ahead if there is one for these
-        values, else computes here. An error in the computation ahead is raised here."""
+        """`panel.compute(**values)`, from the computation ahead if any (its error too)."""
         key = self._key(values)
         future = self.futures.get(key)
         result = (future.result() if future is not None and not future.cancelled()
@@ -81,8 +77,7 @@ class Prefetcher:
         return result
 
     def ahead(self, values: Mapping[str, Any]) -> None:
-        """Cancel what has not started and is no longer a neighbour of `values`, and queue
-        the neighbours (nearest first)."""
+        """Cancel queued work that is no longer a neighbour of `values`; queue the neighbours."""
         wanted = {self._key(v): v for v in self.panel.neighbours(values)}
         for key, future in list(self.futures.items()):
             if future.done():  # its result is in the panel's cache now
@@ -116,9 +111,14 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
     out = w.Output()
 
     def show(values: dict[str, Any]) -> None:
+        before = set(plt.get_fignums())
         try:
             fig = panel.draw(prefetcher.result(values))
-        except PanelError as exc:
+        except Exception as exc:  # close what the failed draw left open, and only that
+            for number in set(plt.get_fignums()) - before:
+                plt.close(number)
+            if not isinstance(exc, PanelError):
+                raise
             fig = message_figure(str(exc))
         try:
             out.outputs = (figure_output(fig),)

@@ -82,8 +82,8 @@ def test_pending_work_is_cancelled_and_a_rebuilt_panel_stops_the_old_worker():
     _slider(box).value = 2  # queues 3 and 1 behind a slow worker
     old = box.prefetcher
     box2 = widgets.live(_panel(calls, delay=0.2))
-    assert old.pool._shutdown
-    assert widgets._RUNNING["toy"] is box2.prefetcher
+    with pytest.raises(RuntimeError):  # the old worker takes no more work
+        old.pool.submit(print)
     workers = [t for t in threading.enumerate() if t.name.startswith("prefetch toy")]
     for t in workers:
         t.join(timeout=5)
@@ -130,3 +130,19 @@ def test_live_refuses_a_panel_without_controls_and_unknown_values():
         widgets.live(panel)
     with pytest.raises(ValueError, match="no control named"):
         _panel([]).values(b=1)
+
+
+def test_a_failed_draw_leaves_no_figure_open():
+    def draw(r):
+        plt.subplots()
+        raise (PanelError("diverged") if r.a == 2 else RuntimeError("a bug"))
+
+    panel = _panel([])._replace(draw=draw)
+    with pytest.raises(RuntimeError):
+        widgets.live(panel)  # fails at the defaults: the cell fails, nothing left open
+    assert plt.get_fignums() == []
+    box = widgets.live(panel._replace(draw=lambda r: draw(r) if r.a > 1 else _panel([]).draw(r)))
+    _slider(box).value = 2
+    _slider(box).value = 3
+    assert plt.get_fignums() == []
+    box.prefetcher.stop()
