@@ -28,6 +28,12 @@ def key():
 STARTED = time.time()  # this test session's start: older browser reports are not reported
 
 
+def pytest_collection_modifyitems(items):
+    """The browser test first: under `make test`'s two workers it is the longest file, and
+    started first it runs beside everything else instead of after it."""
+    items.sort(key=lambda item: "test_browser.py" not in item.nodeid)
+
+
 def pytest_terminal_summary(terminalreporter):
     """The browser test's slider-to-figure latencies, at the end of the report (read from the
     JSON it writes, so that it works when the test ran in an xdist worker)."""
