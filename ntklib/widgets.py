@@ -1,25 +1,21 @@
 """Panels made live: controls -> `compute` -> `draw`, and computing ahead what a slider needs.
 
-`live(panel)` turns a `ntklib.panels.Panel` into a row of controls above an `Output` of fixed
-height that shows the panel's figure; controls redraw on release (`continuous_update=False`).
-The figure is put into the `Output` directly (`figure_output`), never captured from a cell.
-A `PanelError` (a state the learner reached on purpose) shows as a message; any other
-exception shows as a traceback in the panel, because it is a bug.
-
-Prefetching: after a learner moves a control, one worker thread per panel computes the
-neighbouring options of the panel's `prefetch` controls (the next and previous width). Each
-value has at most one computation (a future); one not started is cancelled when the learner
-moves on; building the panel again shuts the previous worker down. Nothing is computed ahead until a
-control moves: batch runs (nbval, nbconvert, papermill) start no thread at all.
+`live(panel)`: a `ntklib.panels.Panel`'s controls above an `Output` of fixed height holding
+its figure, redrawn on release. A `PanelError` (a state the learner reached on purpose) shows
+as a message; any other exception as a traceback in the panel: it is a bug. After a learner
+moves a control, one worker per panel (`Prefetcher`) computes the neighbouring options of the
+`prefetch` controls; nothing before a move, so batch runs (nbval, nbconvert) start no thread.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import threading
+import time
 import traceback
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import ipywidgets as w
@@ -31,9 +27,8 @@ _RUNNING: dict[str, Prefetcher] = {}  # per panel name; a rebuilt panel stops th
 
 
 def figure_output(fig: Any) -> dict[str, Any]:
-    """`fig` as a display_data output (a PNG, as the inline backend makes) for an `Output`
-    widget. Set directly, never captured: a batch runner (nbclient) then has nothing to send
-    back to the kernel, which is what made it wait out its timeout after a widget cell."""
+    """`fig` as a PNG display_data output, set into an `Output` directly, never captured: so a
+    batch runner (nbclient) has nothing to send back to the kernel (it made nbclient stall)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png")  # the layout is the figure's own: no second pass
     png = base64.b64encode(buf.getvalue()).decode("ascii")
@@ -52,16 +47,24 @@ def control_widget(spec: Choice | Any) -> w.ValueWidget:
 
 
 class Prefetcher:
-    """One worker thread computing `panel.compute` ahead; one future per set of values.
-    `panel.compute` must be cached: a result computed ahead is found there once its future
-    is dropped."""
+    """One worker thread computing `panel.compute` ahead (cached: a result computed ahead
+    is found there once its future is dropped); one future per set of values. A queued
+    computation starts only after QUIET seconds without a redraw, so it never slows the
+    learner's next move; a move that needs it wakes it at once."""
+
+    QUIET = 1.0
 
     def __init__(self, panel: Panel) -> None:
-        self.panel = panel
-        self.futures: dict[tuple, Future] = {}
-        self.done: set[tuple] = set()  # computed once already: in the panel's cache
+        self.panel, self.futures, self.done = panel, {}, set()  # done: in the panel's cache
+        self.last_active, self.hurry = time.monotonic(), threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=1,
                                        thread_name_prefix=f"prefetch {panel.name}")
+
+    def _when_quiet(self, values: Mapping[str, Any]) -> Any:
+        while not self.hurry.is_set() and (
+                left := self.QUIET - (time.monotonic() - self.last_active)) > 0:
+            self.hurry.wait(left)
+        return self.panel.compute(**values)
 
     @staticmethod
     def _key(values: Mapping[str, Any]) -> tuple:
@@ -69,15 +72,21 @@ class Prefetcher:
 
     def result(self, values: Mapping[str, Any]) -> Any:
         """`panel.compute(**values)`, from the computation ahead if any (its error too)."""
-        key = self._key(values)
+        self.last_active, key = time.monotonic(), self._key(values)
         future = self.futures.get(key)
-        result = (future.result() if future is not None and not future.cancelled()
-                  else self.panel.compute(**values))
+        if future is None or future.cancelled() or future.cancel():  # not started: here
+            result = self.panel.compute(**values)
+        else:  # under way (maybe waiting for quiet): wake it, wait for it
+            self.hurry.set()
+            result = future.result()
+            self.hurry.clear()
         self.done.add(key)
+        self.last_active = time.monotonic()
         return result
 
     def ahead(self, values: Mapping[str, Any]) -> None:
         """Cancel queued work that is no longer a neighbour of `values`; queue the neighbours."""
+        self.last_active = time.monotonic()
         wanted = {self._key(v): v for v in self.panel.neighbours(values)}
         for key, future in list(self.futures.items()):
             if future.done():  # its result is in the panel's cache now
@@ -86,7 +95,7 @@ class Prefetcher:
                 del self.futures[key]
         for key, v in wanted.items():
             if key not in self.futures and key not in self.done:
-                self.futures[key] = self.pool.submit(self.panel.compute, **v)
+                self.futures[key] = self.pool.submit(self._when_quiet, v)
 
     def stop(self) -> None:
         """Cancel every queued computation; the worker ends."""
@@ -94,14 +103,8 @@ class Prefetcher:
 
 
 def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
-    """The panel with its controls: a VBox to display as the last expression of a cell.
-
-    Args:
-      panel: a `ntklib.panels.Panel`.  columns: controls per row.
-      height: fixed height of the figure area (no page jumps while it redraws).
-    Returns:
-      the VBox; its `prefetcher` attribute is the panel's `Prefetcher`.
-    """
+    """The panel with its controls, `columns` a row, above a figure of fixed `height`: a VBox
+    to display as the last expression of a cell (`.prefetcher`: its `Prefetcher`)."""
     if not panel.controls:
         raise ValueError(f"panel {panel.name!r} must have at least one control, got none")
     if panel.name in _RUNNING:
@@ -125,11 +128,8 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
         finally:
             plt.close(fig)
 
-    def current() -> dict[str, Any]:
-        return {name: c.value for name, c in controls.items()}
-
     def changed(_: Any) -> None:
-        values = current()
+        values = {name: c.value for name, c in controls.items()}
         try:
             show(values)
         except Exception:  # a bug: its traceback in the panel, seen by the learner (and tests)
@@ -138,7 +138,7 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
             return
         prefetcher.ahead(values)  # nothing is computed ahead before a learner moves a control
 
-    show(current())  # a bug here fails the cell
+    show({name: c.value for name, c in controls.items()})  # a bug here fails the cell
     for c in controls.values():
         c.observe(changed, names="value")
     out.layout = w.Layout(height=height, overflow="hidden")

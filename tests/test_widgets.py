@@ -146,3 +146,16 @@ def test_a_failed_draw_leaves_no_figure_open():
     _slider(box).value = 3
     assert plt.get_fignums() == []
     box.prefetcher.stop()
+
+
+def test_work_ahead_waits_for_quiet_and_a_move_that_needs_it_wakes_it(monkeypatch):
+    monkeypatch.setattr(widgets.Prefetcher, "QUIET", 30.0)  # longer than this test
+    calls = []
+    box = widgets.live(_panel(calls))
+    _slider(box).value = 2  # queues 3 and 1, which wait for 30 s of quiet
+    time.sleep(0.2)
+    assert sorted(calls) == [1, 2], "nothing computed ahead while the learner is active"
+    t0 = time.perf_counter()
+    _slider(box).value = 3  # needs the queued 3: woken (or taken over), not 30 s later
+    assert time.perf_counter() - t0 < 5 and calls.count(3) == 1
+    box.prefetcher.stop()
