@@ -651,9 +651,11 @@ def render(records: list[dict], nb: dict, binder: dict | None = None) -> str:
                        f"({r['summary']})."]
     elif not nb:
         md.append("Not measured in this run (no records from `benchmarks/notebook_bench.py`).")
+    elif nb.get("notebooks_present"):
+        md.append("Not measured in this run (`notebook_bench.py --no-notebooks`); section 7 "
+                  "times every notebook top to bottom on one core.")
     else:
-        md.append("No notebooks/*.ipynb present when the bench ran "
-                  f"({nb.get('notebooks_present', [])}).")
+        md.append("No notebooks/*.ipynb present when the bench ran.")
     md += ["", *binder_section(binder)]
     return "\n".join(md) + "\n"
 
