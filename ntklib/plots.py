@@ -5,10 +5,16 @@ Helpers take `ax` first, draw, and return nothing; they never call `plt.show()`.
 
 from __future__ import annotations
 
+import io
 import textwrap
+import threading
 
 import matplotlib as mpl
+import numpy as np
+from matplotlib import image as mpl_image
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.figure import Figure
 
 #: One colour per role, the same in every notebook: a learner can follow "the network"
 #: (blue), "its linearization" (orange) and "the kernel prediction" (green) across figures.
@@ -42,6 +48,28 @@ STYLE: dict[str, object] = {
 def use_style() -> None:
     """Apply the house style to matplotlib (call once, at the top of a notebook)."""
     mpl.rcParams.update(STYLE)
+
+
+_RENDERERS: dict[tuple[int, int, float], RendererAgg] = {}
+_RENDERING = threading.Lock()
+
+
+def png(fig: Figure) -> bytes:
+    """`fig` as PNG, the pixels of `fig.savefig(format="png")`, drawn on one Agg renderer per
+    figure size kept between calls. matplotlib keeps its mathtext parses and text sizes per
+    renderer, and a figure's own renderer starts empty: a panel that draws a new figure on
+    every slider move would lay out every label and tick again (30-75 ms of a redraw)."""
+    width, height = fig.canvas.get_width_height(physical=True)
+    key = (width, height, fig.dpi)
+    with _RENDERING:
+        renderer = _RENDERERS.get(key) or _RENDERERS.setdefault(
+            key, RendererAgg(width, height, fig.dpi))
+        renderer.clear()
+        fig.draw(renderer)
+        buf = io.BytesIO()
+        mpl_image.imsave(buf, np.asarray(renderer.buffer_rgba()), format="png",
+                         origin="upper", dpi=fig.dpi)
+    return buf.getvalue()
 
 
 def message(ax: Axes, text: str, *, kind: str = "warning") -> None:

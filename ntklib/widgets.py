@@ -10,7 +10,8 @@ moves a control, one worker per panel (`Prefetcher`) computes the neighbouring o
 from __future__ import annotations
 
 import base64
-import io
+import functools
+import gc
 import threading
 import time
 import traceback
@@ -21,19 +22,12 @@ from typing import Any
 import ipywidgets as w
 import matplotlib.pyplot as plt
 
+from . import plots
 from .panels import Choice, Panel, PanelError, message_figure
 
 _RUNNING: dict[str, Prefetcher] = {}  # per panel name; a rebuilt panel stops the old one
-
-
-def figure_output(fig: Any) -> dict[str, Any]:
-    """`fig` as a PNG display_data output, set into an `Output` directly, never captured: so a
-    batch runner (nbclient) has nothing to send back to the kernel (it made nbclient stall)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")  # the layout is the figure's own: no second pass
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"image/png": png, "text/plain": repr(fig)}}
+SHOWN = 32  # figures a panel keeps for values shown before (PNG, about 100 KB each)
+_key = lambda values: tuple(sorted(values.items()))  # control values as a dictionary key
 
 
 def control_widget(spec: Choice | Any) -> w.ValueWidget:
@@ -66,13 +60,9 @@ class Prefetcher:
             self.hurry.wait(left)
         return self.panel.compute(**values)
 
-    @staticmethod
-    def _key(values: Mapping[str, Any]) -> tuple:
-        return tuple(sorted(values.items()))
-
     def result(self, values: Mapping[str, Any]) -> Any:
         """`panel.compute(**values)`, from the computation ahead if any (its error too)."""
-        self.last_active, key = time.monotonic(), self._key(values)
+        self.last_active, key = time.monotonic(), _key(values)
         future = self.futures.get(key)
         if future is None or future.cancelled() or future.cancel():  # not started: here
             result = self.panel.compute(**values)
@@ -87,7 +77,7 @@ class Prefetcher:
     def ahead(self, values: Mapping[str, Any]) -> None:
         """Cancel queued work that is no longer a neighbour of `values`; queue the neighbours."""
         self.last_active = time.monotonic()
-        wanted = {self._key(v): v for v in self.panel.neighbours(values)}
+        wanted = {_key(v): v for v in self.panel.neighbours(values)}
         for key, future in list(self.futures.items()):
             if future.done():  # its result is in the panel's cache now
                 self.done.add(key)
@@ -110,13 +100,16 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
     if panel.name in _RUNNING:
         _RUNNING.pop(panel.name).stop()
     prefetcher = _RUNNING[panel.name] = Prefetcher(panel)
+    gc.collect()  # what the notebook holds now stays out of later collections: a full one
+    gc.freeze()   # over a kernel's ~400k objects took ~200 ms inside a slider move
     controls = {name: control_widget(spec) for name, spec in panel.controls.items()}
     out = w.Output()
 
-    def show(values: dict[str, Any]) -> None:
+    @functools.lru_cache(maxsize=SHOWN)  # a figure shown before is shown again, not redrawn
+    def output(key: tuple) -> dict[str, Any]:
         before = set(plt.get_fignums())
         try:
-            fig = panel.draw(prefetcher.result(values))
+            fig = panel.draw(prefetcher.result(dict(key)))
         except Exception as exc:  # close what the failed draw left open, and only that
             for number in set(plt.get_fignums()) - before:
                 plt.close(number)
@@ -124,9 +117,16 @@ def live(panel: Panel, *, height: str = "460px", columns: int = 3) -> w.VBox:
                 raise
             fig = message_figure(str(exc))
         try:
-            out.outputs = (figure_output(fig),)
+            png = base64.b64encode(plots.png(fig)).decode("ascii")
         finally:
             plt.close(fig)
+        return {"output_type": "display_data", "metadata": {},
+                "data": {"image/png": png, "text/plain": repr(fig)}}
+
+    def show(values: dict[str, Any]) -> None:
+        # set into the Output, never captured: a batch runner (nbclient) then has nothing to
+        # send back to the kernel (sending captured outputs back made nbclient stall)
+        out.outputs = (output(_key(values)),)
 
     def changed(_: Any) -> None:
         values = {name: c.value for name, c in controls.items()}

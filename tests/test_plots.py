@@ -1,6 +1,7 @@
 """ntklib.plots: the house style, the message panel, and every shared helper checked on the artists
 it draws (the panels of ntklib.panels are checked by tests/test_panels.py)."""
 
+import io
 import math
 
 import matplotlib
@@ -25,6 +26,35 @@ def test_use_style_sets_the_house_rcparams():
             got = matplotlib.rcParams[key]
             assert (list(got) if isinstance(value, tuple) else got) == (
                 list(value) if isinstance(value, tuple) else value), key
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_png_has_the_pixels_of_savefig_and_nothing_of_the_figure_before():
+    """One renderer serves every figure of a size: each PNG must still be that figure alone."""
+    def figure(k: int):
+        fig, (a, b) = plt.subplots(1, 2, figsize=(6, 3))
+        fig.patch.set_facecolor("none")  # see-through: what the renderer held would show
+        a.semilogy(np.arange(1, 50), np.arange(1.0, 50.0) ** -k, label=rf"$t^{{-{k}}}$")
+        a.legend()
+        b.imshow(np.outer(np.arange(5), np.arange(k + 1)))
+        fig.suptitle(rf"$\eta = {k} \times 2/\lambda_{{\max}}$")
+        return fig
+
+    figs = [figure(1), figure(3)]
+    ours = [plots.png(fig) for fig in figs]  # the second drawn on the renderer of the first
+    for fig, png in zip(figs, ours, strict=True):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        assert np.array_equal(_pixels(png), _pixels(buf.getvalue()))
+    assert not np.array_equal(_pixels(ours[0]), _pixels(ours[1]))
+    assert np.array_equal(_pixels(plots.png(figs[0])), _pixels(ours[0]))
+    for fig in figs:
+        plt.close(fig)
 
 
 def test_message_replaces_the_axes_content():
