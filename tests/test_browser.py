@@ -6,9 +6,10 @@ committed files), drives Debian's Chromium headless through Playwright, and for 
 notebook: opens it, restarts the kernel and runs all cells, waits until the kernel is idle
 and every cell has run, asserts that no cell shows an error, then moves every widget control
 as a learner would (keyboard on sliders, selection on dropdowns, clicks on toggles) and
-asserts that the figure it drives changed and no error appeared. Each slider is also pushed
-to both ends of its range, where the panel must still show a figure (or a message drawn as
-one), never a traceback.
+asserts that the figure it drives changed and no error appeared. Each slider first steps
+once and back, every other control at its default (the latencies below), then goes to both
+ends of its range, where the panel must still show a figure (or a message drawn as one),
+never a traceback.
 
 Screenshots go to build/screenshots/ (ignored by git); slider-to-new-figure latencies (first
 use of a value, and a value shown before) go to build/browser_report.json and to the end of
@@ -227,23 +228,29 @@ def test_notebook_runs_and_every_widget_redraws(lab, browser, notebook):
         errors = page.locator(ERRORS)
         assert errors.count() == 0, f"{notebook.name}: {errors.first.inner_text()[:800]}"
         moved = 0
+        sliders = page.locator(f".jp-Notebook {CONTROLS[0][1]}").all()
+        times = LATENCIES.setdefault(notebook.stem, {"first": [], "again": []})
+        # latencies first, every other control at its default: one step to a value not shown
+        # before (its first use: maybe a new width, computed then or ahead by the panel's
+        # prefetcher, as a learner meets it), and back to the default, shown before (the
+        # redraw a learner waits for once a setting has been used)
+        for control in sliders:
+            control.scroll_into_view_if_needed()
+            img, panel = _panel_image(control)
+            there, back = (("ArrowLeft", "ArrowRight") if _slider_at(control, "max")
+                           else ("ArrowRight", "ArrowLeft"))
+            for key, when in ((there, "first"), (back, "again")):
+                old = _settled_src(img, page)
+                _move(page, control, "slider", key)
+                times[when].append(_wait_new_figure(page, img, old))
+                _assert_panel_clean(panel, f"{notebook.name} slider step")
+        # then every slider at both ends (a figure or a message drawn as one, never an error),
+        # and every other control moved
         for kind, selector in CONTROLS:
             for control in page.locator(f".jp-Notebook {selector}").all():
                 control.scroll_into_view_if_needed()
                 img, panel = _panel_image(control)
                 if kind == "slider":
-                    # one step to a value not shown before (its first use: maybe a new
-                    # width, computed then or ahead by the panel's prefetcher, as a learner
-                    # meets it), and back to the value shown before (the redraw a learner
-                    # waits for once a setting has been used)
-                    there, back = (("ArrowLeft", "ArrowRight") if _slider_at(control, "max")
-                                   else ("ArrowRight", "ArrowLeft"))
-                    times = LATENCIES.setdefault(notebook.stem, {"first": [], "again": []})
-                    for key, when in ((there, "first"), (back, "again")):
-                        old = _settled_src(img, page)
-                        _move(page, control, kind, key)
-                        times[when].append(_wait_new_figure(page, img, old))
-                        _assert_panel_clean(panel, f"{notebook.name} slider step")
                     for end_key, end in (("Home", "min"), ("End", "max")):
                         if _slider_at(control, end):
                             continue
