@@ -115,6 +115,7 @@ def draw(r: PhaseResult) -> Figure:
             ylabel=r"top eigenvalue $\lambda_{\max}$ of the NTK")
     for ax in (ax1, ax2):
         ax.set_xscale("log")
+        plots.quick_log_ticks(ax.xaxis)
         ax.set_xlim(r.t[1], r.t[-1])
     if r.regime == "diverging":
         ax2.text(0.6, 0.5, "the network diverged:\nno kernel left to measure",
