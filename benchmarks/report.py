@@ -621,7 +621,9 @@ def render(records: list[dict], nb: dict, binder: dict | None = None) -> str:
     md += ["", "## 5. Widget latency (new slider value -> figure rendered to PNG)", ""]
     widgets = [r for r in records if r.get("part") == "widget"]
     if widgets:
-        md += ["Median and max over repeated updates of visited values; first use of each "
+        md += ["Median and max over repeated updates of visited values, each drawn again "
+               "(`widgets.live` shows a figure it has shown before from its cache, without "
+               "drawing; this column is the cost of a draw); first use of each "
                "value (max) as a learner who pauses meets it, after the static figure and the "
                "panel's prefetch of the neighbours (its time in the last column), and cold: "
                "in a fresh process after the static figure, nothing ahead.", "",

@@ -20,7 +20,6 @@ notebook shows above its panel):
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import subprocess
@@ -69,8 +68,10 @@ def _cases() -> list[Case]:
 
 
 def _render(fig) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    """To PNG as `widgets.live` does (`plots.png`: one renderer per figure size)."""
+    from ntklib import plots
+
+    plots.png(fig)
     plt.close(fig)
 
 
