@@ -2,9 +2,9 @@
 
 For every panel of the notebooks (`ntklib.panels.all_panels()`) and every slider of it, one
 case: the values one step either side of the default and both ends of the slider. Each is
-drawn with `panel.draw(panel.compute(**values))` and rendered to PNG (what the inline backend
-sends to the browser). Reported per case, after one draw at the defaults (the static figure a
-notebook shows above its panel):
+drawn with `panel.draw(panel.compute(**values))` and rendered to PNG by `plots.png` (what
+`widgets.live` sends to the browser). Reported per case, after one draw at the defaults (the
+static figure a notebook shows above its panel):
 
 - `first_use_max_s`: the first use of each value as a learner who pauses meets it: the
   panel's prefetcher (as `widgets.live` runs it after a move) has computed the neighbours

@@ -62,8 +62,9 @@ def png(fig: Figure) -> bytes:
     width, height = fig.canvas.get_width_height(physical=True)
     key = (width, height, fig.dpi)
     with _RENDERING:
-        renderer = _RENDERERS.get(key) or _RENDERERS.setdefault(
-            key, RendererAgg(width, height, fig.dpi))
+        if key not in _RENDERERS:
+            _RENDERERS[key] = RendererAgg(width, height, fig.dpi)
+        renderer = _RENDERERS[key]
         renderer.clear()
         fig.draw(renderer)
         buf = io.BytesIO()

@@ -18,8 +18,9 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 # Two processes may meet at one entry, one still writing it: jax then warns and compiles
 # again (a correct result, only slower): the warning is no failure, in tests (pyproject's
 # filterwarnings) or in kernels.
-os.environ["PYTHONWARNINGS"] = ",".join(filter(None, (
-    os.environ.get("PYTHONWARNINGS"), "ignore:Error reading persistent compilation cache entry")))
+os.environ["PYTHONWARNINGS"] = ",".join(dict.fromkeys(filter(None, (  # once, though each
+    *os.environ.get("PYTHONWARNINGS", "").split(","),  # xdist worker loads this file again
+    "ignore:Error reading persistent compilation cache entry"))))
 
 import jax
 import pytest
